@@ -1,0 +1,35 @@
+"""Argument specs shared by modules; each group has a doc fragment of the same name."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback
+
+K8S_AUTH = {
+    "kubeconfig": {"type": "path", "fallback": (env_fallback, ["K8S_AUTH_KUBECONFIG", "KUBECONFIG"])},
+    "context": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_CONTEXT"])},
+    "host": {"type": "str", "fallback": (env_fallback, ["K8S_AUTH_HOST"])},
+    "api_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["K8S_AUTH_API_KEY"])},
+    "ca_cert": {
+        "type": "path",
+        "aliases": ["ssl_ca_cert"],
+        "fallback": (env_fallback, ["K8S_AUTH_SSL_CA_CERT"]),
+    },
+    "validate_certs": {
+        "type": "bool",
+        "aliases": ["verify_ssl"],
+        "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL"]),
+    },
+}
+
+WAIT = {
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 300},
+    "wait_sleep": {"type": "int", "default": 2},
+}
+
+K8S_AUTH_KEYS = tuple(K8S_AUTH)
+
+
+def auth_params(params: dict) -> dict:
+    """The Kubernetes auth subset of a module's params."""
+    return {key: params.get(key) for key in K8S_AUTH_KEYS}

@@ -1,0 +1,84 @@
+"""The `integration_info` operation: deployments of integrations with replicas, readiness, URLs and rollout."""
+
+from __future__ import annotations
+
+from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import label_selector
+from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
+
+
+def _labels(obj: dict) -> dict:
+    return obj["metadata"].get("labels", {})
+
+
+def _internal_url(services: list[dict], slug: str, namespace: str) -> str | None:
+    name = names.integration_service_name(slug)
+    for svc in services:
+        if svc["metadata"]["name"] == name and svc["spec"].get("ports"):
+            return f"http://{name}.{namespace}:{svc['spec']['ports'][0]['port']}"
+    return None
+
+
+def _public_url(ingresses: list[dict], deployment_id: str) -> str | None:
+    name = names.deployment_object_name(deployment_id)
+    for ing in ingresses:
+        if ing["metadata"]["name"] == name and ing["spec"].get("rules"):
+            scheme = "https" if ing["spec"].get("tls") else "http"
+            return f"{scheme}://{ing['spec']['rules'][0]['host']}"
+    return None
+
+
+def describe(
+    kube: Kube, namespace: str, slug: str | None, deployment_id: str | None, events: bool
+) -> list[dict]:
+    selector = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+    if slug:
+        selector[names.LABEL_SLUG] = slug
+    if deployment_id:
+        selector[names.LABEL_DEPLOYMENT] = deployment_id
+    sel = label_selector(selector)
+    deployments = kube.list(res.DEPLOYMENT, namespace, label_selector=sel)
+    if not deployments:
+        return []
+    services = kube.list(res.SERVICE, namespace, label_selector=sel if not deployment_id else None)
+    ingresses = kube.list(res.INGRESS, namespace, label_selector=sel)
+    pod_sel = names.LABEL_DEPLOYMENT + (f"={deployment_id}" if deployment_id else "")
+    replica_sets = kube.list(res.REPLICA_SET, namespace, label_selector=pod_sel)
+    pods = kube.list(res.POD, namespace, label_selector=pod_sel)
+    all_events = kube.list(res.EVENT, namespace) if events else []
+    found = []
+    for dep in sorted(deployments, key=lambda d: d["metadata"]["name"]):
+        labels = _labels(dep)
+        dep_id, dep_slug = labels.get(names.LABEL_DEPLOYMENT), labels.get(names.LABEL_SLUG)
+        status = rollout.evaluate(dep, replica_sets, pods)
+        containers = dep["spec"]["template"]["spec"].get("containers", [])
+        entry = {
+            "deployment_id": dep_id,
+            "slug": dep_slug,
+            "name": dep["metadata"].get("annotations", {}).get(names.ANNOTATION_INTEGRATION, dep_slug),
+            "namespace": namespace,
+            "image": containers[0].get("image") if containers else None,
+            "replicas": status.desired,
+            "ready": status.ready,
+            "updated": status.updated,
+            "available": status.available,
+            "rollout": status.as_dict(),
+            "internal_url": _internal_url(services, dep_slug, namespace),
+            "public_url": _public_url(ingresses, dep_id),
+        }
+        entry["exposed"] = entry["public_url"] is not None
+        if events:
+            related = rollout.related_events(all_events, dep, replica_sets, pods)
+            entry["events"] = [rollout.summarize_event(e) for e in related[-20:]]
+        found.append(entry)
+    return found
+
+
+def info(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:
+    kube = kube or Kube(auth_params(params))
+    deployments = describe(
+        kube, params["namespace"], params.get("slug"), params.get("deployment_id"), params["events"]
+    )
+    return {"changed": False, "deployments": deployments}

@@ -1,0 +1,310 @@
+"""Render the Kubernetes objects of one integration deployment, validating the whole request first.
+
+A network service (the definition declares HTTP_PORT) gets a ConfigMap, a Deployment, its own ClusterIP
+Service, the Service shared by every deployment of the slug and, when exposed, an Ingress. A worker (no
+HTTP_PORT) gets only the ConfigMap and the Deployment: nothing listens, so there is nothing to route to,
+no URL, no probe and no HTTP_PORT/HTTP_HOST env.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.render import names
+from ansible_collections.octo.platform.plugins.module_utils.render.definition import (
+    HTTP_PORT,
+    Definition,
+    parse_definition,
+)
+from ansible_collections.octo.platform.plugins.module_utils.render.env import resolve_env
+
+TLS_MODES = ("http01", "wildcard", "none")
+CONTAINER_NAME = "octo"
+PORT_NAME = "http"
+DEFINITION_VOLUME = "definition"
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    mode: str = "http01"  # http01 | wildcard | none
+    cluster_issuer: str = "letsencrypt-prod"
+    wildcard_secret: str = "octo-wildcard-tls"
+
+
+@dataclass(frozen=True)
+class IntegrationRequest:
+    name: str
+    slug: str
+    deployment_id: str
+    definition: str
+    image: str
+    namespace: str = "octo-dev"
+    bindings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    replicas: int = 1
+    expose: bool = False
+    subdomain: str | None = None
+    base_domain: str | None = None
+    tls: TlsSettings = TlsSettings()
+    ingress_class: str = "traefik"
+
+    @property
+    def object_name(self) -> str:
+        return names.deployment_object_name(self.deployment_id)
+
+    @property
+    def host(self) -> str | None:
+        if self.base_domain is None:
+            return None
+        return f"{self.subdomain or self.slug}.{self.base_domain}"
+
+
+@dataclass(frozen=True)
+class RenderedIntegration:
+    request: IntegrationRequest
+    objects: list[dict]  # ConfigMap, Deployment, Service dep, Service int, Ingress (those that apply)
+    http_port: int | None
+    internal_url: str | None  # http://octo-int-<slug>.<ns>:<port>
+    public_url: str | None  # https://<host> (http:// when tls mode none)
+    secret_keys: list[str]  # octo-secrets keys referenced
+    selector: dict  # labels that find every object of this deployment (not the shared Service)
+    definition_sha256: str = ""
+    wildcard_tls_secret: str | None = None  # must exist in the namespace when set
+
+
+def render(request: IntegrationRequest) -> RenderedIntegration:
+    """Validate ``request`` and build its objects; raises ValidationError on bad input."""
+    fail = _failer(request)
+    _check_request(request, fail)
+    definition = parse_definition(request.definition, fail)
+    env = resolve_env(definition, request.bindings, fail)
+    _check_exposure(request, definition, fail)
+
+    port = definition.http_port
+    objects = [_config_map(request, definition), _deployment(request, definition, env.entries)]
+    internal_url = public_url = wildcard_secret = None
+    if port is not None:
+        objects.append(_deployment_service(request, port))
+        objects.append(_integration_service(request, port))
+        internal_url = f"http://{names.integration_service_name(request.slug)}.{request.namespace}:{port}"
+    if request.expose:
+        objects.append(_ingress(request))
+        public_url = f"{'http' if request.tls.mode == 'none' else 'https'}://{request.host}"
+        if request.tls.mode == "wildcard":
+            wildcard_secret = request.tls.wildcard_secret
+    return RenderedIntegration(
+        request=request,
+        objects=objects,
+        http_port=port,
+        internal_url=internal_url,
+        public_url=public_url,
+        secret_keys=env.secret_keys,
+        selector=deployment_selector(request.deployment_id),
+        definition_sha256=definition.sha256,
+        wildcard_tls_secret=wildcard_secret,
+    )
+
+
+def deployment_selector(deployment_id: str) -> dict:
+    """Labels carried by every object (and pod, ReplicaSet) of one deployment, except the shared Service."""
+    return {names.LABEL_DEPLOYMENT: deployment_id, names.LABEL_MANAGED_BY: names.MANAGED_BY}
+
+
+def slug_selector(slug: str) -> dict:
+    """Labels carried by every object of every deployment of a slug, the shared Service included."""
+    return {names.LABEL_SLUG: slug, names.LABEL_MANAGED_BY: names.MANAGED_BY}
+
+
+# --- validation -------------------------------------------------------------------------------------------
+
+
+def _failer(request: IntegrationRequest):
+    what = (
+        f"integration '{request.name}'" if isinstance(request.name, str) and request.name else "integration"
+    )
+
+    def fail(field_name: str, reason: str) -> ValidationError:
+        return ValidationError(what, field_name, reason)
+
+    return fail
+
+
+def _check_request(request: IntegrationRequest, fail) -> None:
+    if not isinstance(request.name, str) or not request.name.strip():
+        raise fail("name", "must be a non-empty string")
+    _check_label(request.slug, "slug", names.integration_service_name, fail)
+    _check_label(request.deployment_id, "deployment_id", names.tls_secret_name, fail)
+    if not names.is_dns_label(request.namespace):
+        raise fail("namespace", "must be an RFC 1123 label (lowercase a-z, 0-9, '-', at most 63 chars)")
+    if not isinstance(request.image, str) or not request.image.strip():
+        raise fail("image", "must be a non-empty container image reference")
+    if request.image != request.image.strip():
+        raise fail("image", "must not have leading or trailing whitespace")
+    if isinstance(request.replicas, bool) or not isinstance(request.replicas, int) or request.replicas < 0:
+        raise fail("replicas", "must be an integer >= 0")
+    if not isinstance(request.expose, bool):
+        raise fail("expose", "must be true or false")
+    if request.subdomain is not None and not names.is_dns_label(request.subdomain):
+        raise fail("subdomain", "must be an RFC 1123 label (lowercase a-z, 0-9, '-', at most 63 chars)")
+    if request.base_domain is not None and not names.is_dns_name(request.base_domain):
+        raise fail("base_domain", "must be a lowercase DNS name without a trailing dot")
+    if request.host is not None and not names.is_dns_name(request.host):
+        raise fail("base_domain", f"{request.host} is longer than {names.MAX_DNS_NAME} characters")
+    if not names.is_dns_name(request.ingress_class):
+        raise fail("ingress_class", "must be a lowercase DNS name")
+    _check_tls(request.tls, fail)
+
+
+def _check_label(value, field_name: str, longest_name, fail) -> None:
+    if not names.is_dns_label(value):
+        raise fail(
+            field_name, "must be an RFC 1123 label (lowercase a-z, 0-9, '-', alphanumeric at both ends)"
+        )
+    if len(longest_name(value)) > names.MAX_LABEL:
+        limit = names.MAX_LABEL - len(longest_name(""))
+        raise fail(field_name, f"is too long: at most {limit} characters so that object names fit in 63")
+
+
+def _check_tls(tls: TlsSettings, fail) -> None:
+    if tls.mode not in TLS_MODES:
+        raise fail("tls.mode", f"must be one of {', '.join(TLS_MODES)}")
+    if not names.is_dns_name(tls.cluster_issuer):
+        raise fail("tls.cluster_issuer", "must be a lowercase DNS name (a ClusterIssuer name)")
+    if not names.is_dns_name(tls.wildcard_secret):
+        raise fail("tls.wildcard_secret", "must be a lowercase DNS name (a Secret name)")
+
+
+def _check_exposure(request: IntegrationRequest, definition: Definition, fail) -> None:
+    if not request.expose:
+        return
+    missing = []
+    if definition.http_port is None:
+        missing.append(f"the definition must declare {HTTP_PORT} (a worker serves no HTTP)")
+    if request.base_domain is None:
+        missing.append("base_domain must be set")
+    if missing:
+        raise fail("expose", "cannot expose: " + " and ".join(missing))
+
+
+# --- objects ------------------------------------------------------------------------------------------------
+
+
+def _labels(request: IntegrationRequest, component: str) -> dict:
+    return {
+        names.LABEL_NAME: names.APP_NAME,
+        names.LABEL_INSTANCE: request.object_name,
+        names.LABEL_COMPONENT: component,
+        names.LABEL_PART_OF: names.PART_OF,
+        names.LABEL_MANAGED_BY: names.MANAGED_BY,
+        names.LABEL_SLUG: request.slug,
+        names.LABEL_DEPLOYMENT: request.deployment_id,
+    }
+
+
+def _metadata(request: IntegrationRequest, name: str, labels: dict, **annotations: str) -> dict:
+    return {
+        "name": name,
+        "namespace": request.namespace,
+        "labels": labels,
+        "annotations": {names.ANNOTATION_INTEGRATION: request.name, **annotations},
+    }
+
+
+def _http_port(port: int) -> dict:
+    return {"name": PORT_NAME, "port": port, "targetPort": PORT_NAME, "protocol": "TCP"}
+
+
+def _config_map(request: IntegrationRequest, definition: Definition) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(request, request.object_name, _labels(request, "definition")),
+        "data": {f"{request.slug}.yaml": definition.text},
+    }
+
+
+def _deployment(request: IntegrationRequest, definition: Definition, env: list[dict]) -> dict:
+    container: dict = {
+        "name": CONTAINER_NAME,
+        "image": request.image,
+        "env": env,
+        "volumeMounts": [{"name": DEFINITION_VOLUME, "mountPath": names.DEFINITION_DIR, "readOnly": True}],
+    }
+    if definition.http_port is not None:
+        container["ports"] = [{"name": PORT_NAME, "containerPort": definition.http_port, "protocol": "TCP"}]
+        container["readinessProbe"] = {"tcpSocket": {"port": PORT_NAME}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(request, request.object_name, _labels(request, "runtime")),
+        "spec": {
+            "replicas": request.replicas,
+            "selector": {"matchLabels": {names.LABEL_DEPLOYMENT: request.deployment_id}},
+            "template": {
+                "metadata": {
+                    "labels": _labels(request, "runtime"),
+                    "annotations": {
+                        names.ANNOTATION_INTEGRATION: request.name,
+                        names.ANNOTATION_DEFINITION_SHA: definition.sha256,
+                    },
+                },
+                "spec": {
+                    "containers": [container],
+                    "volumes": [{"name": DEFINITION_VOLUME, "configMap": {"name": request.object_name}}],
+                },
+            },
+        },
+    }
+
+
+def _deployment_service(request: IntegrationRequest, port: int) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(request, request.object_name, _labels(request, "service")),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {names.LABEL_DEPLOYMENT: request.deployment_id},
+            "ports": [_http_port(port)],
+        },
+    }
+
+
+def _integration_service(request: IntegrationRequest, port: int) -> dict:
+    labels = _labels(request, "integration-service")
+    del labels[names.LABEL_INSTANCE], labels[names.LABEL_DEPLOYMENT]  # shared by every deployment of the slug
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(request, names.integration_service_name(request.slug), labels),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {names.LABEL_SLUG: request.slug},
+            "ports": [_http_port(port)],
+        },
+    }
+
+
+def _ingress(request: IntegrationRequest) -> dict:
+    tls = request.tls
+    annotations = {names.ANNOTATION_CLUSTER_ISSUER: tls.cluster_issuer} if tls.mode == "http01" else {}
+    backend = {"service": {"name": request.object_name, "port": {"name": PORT_NAME}}}
+    spec: dict = {
+        "ingressClassName": request.ingress_class,
+        "rules": [
+            {
+                "host": request.host,
+                "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
+            }
+        ],
+    }
+    if tls.mode != "none":
+        secret = names.tls_secret_name(request.deployment_id) if tls.mode == "http01" else tls.wildcard_secret
+        spec["tls"] = [{"hosts": [request.host], "secretName": secret}]
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": _metadata(request, request.object_name, _labels(request, "ingress"), **annotations),
+        "spec": spec,
+    }

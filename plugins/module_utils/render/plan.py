@@ -1,0 +1,168 @@
+"""Plan the actions that turn the actual objects into the desired ones.
+
+An object is unchanged ("none") when the server copy carries the hash of the same desired object AND still
+contains every desired field (so manual edits, drift, are repaired). Server-added fields are ignored.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ansible_collections.octo.platform.plugins.module_utils.render.normalize import (
+    is_subset,
+    project,
+    strip_server_fields,
+)
+
+APPLIED_HASH = "octo.dev/applied-hash"
+OPS = ("create", "update", "delete", "none")
+DELETE_ORDER = ("Ingress", "Service", "Deployment", "ConfigMap")  # dependents first
+
+
+def stamp(obj: dict) -> dict:
+    """A copy of ``obj`` with metadata.annotations[APPLIED_HASH] = sha256 of its canonical JSON without it."""
+    stamped = copy.deepcopy(obj)
+    metadata = stamped.setdefault("metadata", {})
+    annotations = metadata.get("annotations") or {}
+    annotations.pop(APPLIED_HASH, None)
+    metadata["annotations"] = annotations
+    canonical = json.dumps(_without_hash(stamped), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    annotations[APPLIED_HASH] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return stamped
+
+
+@dataclass(frozen=True)
+class Action:
+    op: str  # create | update | delete | none
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    desired: dict | None  # stamped desired object; None for delete
+    actual: dict | None  # server object as read; None for create
+    before: dict | None  # readable diff sides: project(actual, desired) vs desired, None for absent
+    after: dict | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: list[Action]
+
+    @property
+    def changed(self) -> bool:
+        return any(action.op != "none" for action in self.actions)
+
+    @property
+    def creates(self) -> list[Action]:
+        return self._with_op("create")
+
+    @property
+    def updates(self) -> list[Action]:
+        return self._with_op("update")
+
+    @property
+    def deletes(self) -> list[Action]:
+        return self._with_op("delete")
+
+    def summary(self) -> dict:
+        return {op: len(self._with_op(op)) for op in OPS}
+
+    def diffs(self) -> list[dict]:
+        """Ansible diff entries (before/after with headers) of the actions that change something."""
+        return [
+            {
+                "before_header": action.ref,
+                "after_header": action.ref,
+                "before": action.before or {},
+                "after": action.after or {},
+            }
+            for action in self.actions
+            if action.op != "none"
+        ]
+
+    def _with_op(self, op: str) -> list[Action]:
+        return [action for action in self.actions if action.op == op]
+
+
+def plan(desired: list[dict], actual: Iterable[dict], delete_unwanted: bool = True) -> Plan:
+    """Actions in desired order, then deletions of unwanted actual objects (dependents first)."""
+    remaining = {object_key(obj): obj for obj in actual}
+    actions = []
+    for obj in desired:
+        wanted = stamp(obj)
+        actions.append(_compare(wanted, remaining.pop(object_key(wanted), None)))
+    if delete_unwanted:
+        actions.extend(delete_actions(remaining.values()))
+    return Plan(actions)
+
+
+def delete_actions(objects: Iterable[dict]) -> list[Action]:
+    """Delete actions for ``objects``, dependents first (Ingress, Services, Deployment, ConfigMap)."""
+    return [_action("delete", obj, None, obj) for obj in sorted(objects, key=_delete_rank)]
+
+
+def object_key(obj: dict) -> tuple:
+    """Identity of an object: API group (not version), kind, namespace, name."""
+    metadata = obj.get("metadata") or {}
+    api_version = obj.get("apiVersion", "")
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    return group, obj.get("kind"), metadata.get("namespace"), metadata.get("name")
+
+
+def _compare(wanted: dict, actual: dict | None) -> Action:
+    if actual is None:
+        return _action("create", wanted, wanted, None)
+    same_hash = _annotations(actual).get(APPLIED_HASH) == _annotations(wanted)[APPLIED_HASH]
+    unchanged = same_hash and is_subset(wanted, actual)
+    return _action("none" if unchanged else "update", wanted, wanted, actual)
+
+
+def _action(op: str, identity: dict, desired: dict | None, actual: dict | None) -> Action:
+    metadata = identity.get("metadata") or {}
+    after = _without_hash(desired) if desired is not None else None
+    before = None
+    if actual is not None:
+        before = _without_hash(strip_server_fields(actual))
+        if after is not None:
+            before = project(before, after)
+    return Action(
+        op=op,
+        kind=identity.get("kind", ""),
+        api_version=identity.get("apiVersion", ""),
+        name=metadata.get("name", ""),
+        namespace=metadata.get("namespace"),
+        desired=desired,
+        actual=actual,
+        before=before,
+        after=after,
+    )
+
+
+def _annotations(obj: dict) -> dict:
+    return (obj.get("metadata") or {}).get("annotations") or {}
+
+
+def _without_hash(obj: dict) -> dict:
+    """A copy of ``obj`` without the APPLIED_HASH annotation (and without annotations if none remain)."""
+    clean = copy.deepcopy(obj)
+    metadata = clean.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("annotations"), dict):
+        metadata["annotations"].pop(APPLIED_HASH, None)
+        if not metadata["annotations"]:
+            del metadata["annotations"]
+    return clean
+
+
+def _delete_rank(obj: dict) -> tuple:
+    kind = obj.get("kind")
+    rank = DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
+    metadata = obj.get("metadata") or {}
+    return rank, metadata.get("namespace") or "", metadata.get("name") or ""

@@ -1,0 +1,226 @@
+#!/usr/bin/python
+"""Deploy, scale or undeploy one Octo integration on Kubernetes."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: integration
+short_description: Deploy, scale or undeploy one Octo integration
+version_added: 0.1.0
+description:
+  - Renders the Kubernetes objects of one deployment of an Octo integration and converges them with
+    server-side apply, reading what exists by label first and writing only what differs.
+  - Objects for deployment I(<id>) of slug I(<slug>) are the ConfigMap C(octo-dep-<id>) holding the definition
+    (mounted read-only at C(/etc/octo/integrations)), the Deployment C(octo-dep-<id>), and for integrations that
+    declare C(HTTP_PORT) the Services C(octo-dep-<id>) and C(octo-int-<slug>) (stable, shared by every deployment of
+    the slug), plus the Ingress C(octo-dep-<id>) when exposed.
+  - A worker (no C(HTTP_PORT) declared) gets only the ConfigMap and the Deployment.
+  - Everything is validated before the first write; an error names the offending field and never echoes a value.
+  - While waiting for the rollout, progress lines (pods ready, new events) are printed live in the
+    C(ansible-playbook) output. A rollout that cannot succeed fails at once with the reason and the pod events.
+options:
+  name:
+    description: Display name of the integration (annotation C(octo.dev/integration)). Defaults to O(slug).
+    type: str
+  slug:
+    description:
+      - Internal slug of the integration; a DNS label. Names the stable Service C(octo-int-<slug>).
+      - Required with O(state=present); found from the objects' labels with O(state=absent) when omitted.
+    type: str
+  deployment_id:
+    description: Identifier of this deployment; a DNS label. Names the objects C(octo-dep-<id>).
+    type: str
+    required: true
+    aliases: [id]
+  definition:
+    description:
+      - The integration definition YAML (flows and the declared C(env) list), as text.
+      - Mutually exclusive with O(definition_file); one of them is required with O(state=present).
+    type: str
+  definition_file:
+    description: Path, on the host running the module, of the definition YAML.
+    type: path
+  env:
+    description:
+      - Bindings of the declared env vars. Each key is a declared name; each value is either a literal string,
+        or a dict with C(value) (a literal) and/or C(secret) (a key of the Secret C(octo-secrets)); the secret wins.
+      - C(required) vars must be bound; binding an undeclared name is an error; C(HTTP_PORT) and C(HTTP_HOST) are
+        managed by the module and cannot be bound.
+    type: dict
+    default: {}
+  replicas:
+    description: Number of pods. A change is an in-place scale.
+    type: int
+    default: 1
+  image:
+    description: The Octo runtime image.
+    type: str
+    default: ghcr.io/octo-run/octo:0.1.4
+  namespace:
+    description: Namespace of the objects; created when missing.
+    type: str
+    default: octo-dev
+  expose:
+    description:
+      - Publish the integration with an Ingress at C(<subdomain>.<base_domain>).
+      - Requires C(HTTP_PORT) declared in the definition and O(base_domain); otherwise an error says which is missing.
+      - Turning it off removes the Ingress.
+    type: bool
+    default: false
+  subdomain:
+    description: Subdomain of the public host. Defaults to O(slug).
+    type: str
+  base_domain:
+    description: Base domain of the platform. Falls back to E(OCTO_BASE_DOMAIN).
+    type: str
+  tls_mode:
+    description:
+      - C(http01) gives the Ingress its own certificate from O(cluster_issuer) (cert-manager annotation).
+      - C(wildcard) uses the shared wildcard certificate Secret O(wildcard_secret).
+      - C(none) serves plain HTTP.
+    type: str
+    choices: [http01, wildcard, none]
+    default: http01
+  cluster_issuer:
+    description: cert-manager ClusterIssuer for O(tls_mode=http01).
+    type: str
+    default: letsencrypt-prod
+  wildcard_secret:
+    description: Secret holding the wildcard certificate, in O(namespace), for O(tls_mode=wildcard).
+    type: str
+    default: octo-wildcard-tls
+  ingress_class:
+    description: IngressClass of the Ingress.
+    type: str
+    default: traefik
+  state:
+    description:
+      - C(present) converges the deployment's objects.
+      - C(absent) removes them, and removes C(octo-int-<slug>) only when no other deployment of the slug remains.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - octo.platform.k8s_auth
+  - octo.platform.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly what a real run would change, with no writes.
+  diff_mode:
+    support: full
+    description: Shows a YAML before/after of each object that changes (server-managed fields left out).
+  action_group:
+    support: full
+    membership: [octo.platform.k8s]
+author:
+  - octo.platform maintainers
+"""
+
+EXAMPLES = r"""
+- name: Deploy the orders API, public
+  octo.platform.integration:
+    slug: http-orders
+    deployment_id: orders-1
+    definition: "{{ lookup('ansible.builtin.file', 'samples/http-orders.yaml') }}"
+    env:
+      API_KEY: {secret: ORDERS_API_KEY}
+      LOG_LEVEL: debug
+    replicas: 2
+    expose: true
+    base_domain: octo.example.com
+
+- name: Scale it to three pods
+  octo.platform.integration:
+    slug: http-orders
+    deployment_id: orders-1
+    definition_file: /srv/octo/http-orders.yaml
+    replicas: 3
+
+- name: Undeploy it
+  octo.platform.integration:
+    deployment_id: orders-1
+    state: absent
+"""
+
+RETURN = r"""
+objects:
+  description: The objects of the deployment and what the run did to each (create, update, delete, none).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: ConfigMap, name: octo-dep-orders-1, action: create}]
+internal_url:
+  description: The stable in-cluster URL C(http://octo-int-<slug>.<namespace>:<port>); null for a worker.
+  returned: state=present
+  type: str
+  sample: http://octo-int-http-orders.octo-dev:8080
+public_url:
+  description: The public URL when exposed, else null.
+  returned: state=present
+  type: str
+  sample: https://http-orders.octo.example.com
+exposed:
+  description: Whether an Ingress publishes the deployment.
+  returned: state=present
+  type: bool
+rollout:
+  description: The rollout status (state complete or failed, replica counts, message, reason, failing pod).
+  returned: state=present and wait and not check mode
+  type: dict
+  sample: {state: complete, desired: 2, updated: 2, ready: 2, available: 2, message: 2 of 2 replicas available}
+timeline:
+  description: Status lines and events seen while waiting, with seconds since the wait started.
+  returned: state=present and wait and not check mode
+  type: list
+  elements: dict
+events:
+  description: The latest events of the Deployment, its ReplicaSets and pods.
+  returned: state=present and wait and not check mode
+  type: list
+  elements: dict
+remaining_deployments:
+  description: Other deployments of the slug still present after an undeploy.
+  returned: state=absent
+  type: list
+  elements: str
+namespace:
+  description: Namespace of the objects.
+  returned: always
+  type: str
+slug:
+  description: Slug of the integration.
+  returned: always
+  type: str
+deployment_id:
+  description: Identifier of the deployment.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.octo.platform.plugins.module_utils.common import runner
+from ansible_collections.octo.platform.plugins.module_utils.common.args import K8S_AUTH, WAIT
+from ansible_collections.octo.platform.plugins.module_utils.common.integration_args import INTEGRATION
+from ansible_collections.octo.platform.plugins.module_utils.kube.integration import converge
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={**INTEGRATION, **K8S_AUTH, **WAIT},
+        mutually_exclusive=[("definition", "definition_file")],
+        required_if=[
+            ("state", "present", ("slug",)),
+            ("state", "present", ("definition", "definition_file"), True),
+        ],
+        supports_check_mode=True,
+    )
+    outcome = runner.run(converge, module)
+    if outcome.failed:
+        module.fail_json(**outcome.result)
+    module.exit_json(**outcome.result)
+
+
+if __name__ == "__main__":
+    main()
