@@ -98,7 +98,7 @@ def running_pids() -> dict[str, int]:
     return pids
 
 
-def start(name: str, argv: list[str]) -> int:
+def start(name: str, argv: list[str]) -> subprocess.Popen:
     LOGS.mkdir(parents=True, exist_ok=True)
     PIDS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{name}.log", "ab") as log_file:
@@ -111,7 +111,7 @@ def start(name: str, argv: list[str]) -> int:
             cwd=STATE_DIR,
         )
     pid_file(name).write_text(f"{process.pid}\n")
-    return process.pid
+    return process
 
 
 def stop_all() -> list[str]:
@@ -196,7 +196,10 @@ def b64(path: Path) -> str:
 
 def write_kubeconfigs(apiserver_port: int) -> None:
     server = f"https://127.0.0.1:{apiserver_port}"
-    cluster = {"name": "octo", "cluster": {"server": server, "certificate-authority-data": b64(PKI / "ca.crt")}}
+    cluster = {
+        "name": "octo",
+        "cluster": {"server": server, "certificate-authority-data": b64(PKI / "ca.crt")},
+    }
     admin = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -223,7 +226,9 @@ def write_kubeconfigs(apiserver_port: int) -> None:
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "octo", "cluster": {"server": server, "certificate-authority": str(PKI / "ca.crt")}}],
+            "clusters": [
+                {"name": "octo", "cluster": {"server": server, "certificate-authority": str(PKI / "ca.crt")}}
+            ],
             "users": [
                 {
                     "name": component,
@@ -359,16 +364,19 @@ def _decode(raw: bytes) -> dict | str:
         return raw.decode(errors="replace")
 
 
-def wait_for(what: str, check, timeout: float = READY_TIMEOUT_SECONDS, watched=COMPONENTS) -> None:
-    """Poll `check` until true; fail early with a log tail when a watched process has died."""
+def wait_for(
+    what: str, check, processes: dict[str, subprocess.Popen], timeout: float = READY_TIMEOUT_SECONDS
+):
+    """Poll `check` until true; fail early with a log tail when one of the started processes has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
-        alive = running_pids()
-        for name in watched:
-            if name not in alive:
-                raise ClusterError(f"{name} exited while waiting for {what}:\n{log_tail(name)}")
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise ClusterError(
+                    f"{name} exited ({process.returncode}) while waiting for {what}:\n{log_tail(name)}"
+                )
         time.sleep(0.2)
     raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}")
 
@@ -419,7 +427,9 @@ def scheduler_healthy(port: int) -> bool:
     # The scheduler serves a self-signed certificate; /healthz needs no credentials.
     context = ssl._create_unverified_context()
     try:
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=context, timeout=2) as response:
+        with urllib.request.urlopen(
+            f"https://127.0.0.1:{port}/healthz", context=context, timeout=2
+        ) as response:
             return response.status == 200
     except (OSError, urllib.error.URLError):
         return False
@@ -451,17 +461,17 @@ def cmd_up() -> int:
     ports = choose_ports()
     write_kubeconfigs(ports["apiserver"])
     argv = commands(ports)
+    api = Api(ports["apiserver"])
     try:
-        for name in COMPONENTS[:-1]:
-            start(name, argv[name])
-        api = Api(ports["apiserver"])
-        wait_for("the apiserver /readyz", lambda: is_ready(api), watched=COMPONENTS[:-1])
-        start("node-standin", argv["node-standin"])
+        started = {name: start(name, argv[name]) for name in ("etcd", "kube-apiserver")}
+        wait_for("the apiserver /readyz", lambda: is_ready(api), started)
+        # The others authenticate through RBAC roles that exist once the apiserver is ready.
+        started.update((name, start(name, argv[name])) for name in COMPONENTS[2:])
         crds = apply_crds(api)
-        wait_for("CRDs to be established", lambda: all(crd_established(api, n) for n in crds))
-        wait_for("the default service account", lambda: default_service_account_ready(api))
-        wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]))
-        wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in NODE_NAMES))
+        wait_for("CRDs to be established", lambda: all(crd_established(api, n) for n in crds), started)
+        wait_for("the default service account", lambda: default_service_account_ready(api), started)
+        wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]), started)
+        wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in NODE_NAMES), started)
     except ClusterError:
         stop_all()
         raise
@@ -487,7 +497,8 @@ def cmd_down() -> int:
 def cmd_status() -> int:
     pids = running_pids()
     for name in COMPONENTS:
-        print(f"{name:25} {'running (pid %d)' % pids[name] if name in pids else 'stopped'}")
+        state = f"running (pid {pids[name]})" if name in pids else "stopped"
+        print(f"{name:25} {state}")
     ok = healthy()
     print(f"{'apiserver /readyz':25} {'ok' if ok else 'not ready'}")
     if ok:
@@ -503,7 +514,9 @@ def cmd_kubeconfig() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=("up", "down", "status", "kubeconfig"))
     command = parser.parse_args().command
     try:

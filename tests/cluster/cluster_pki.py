@@ -47,7 +47,7 @@ def _name(common_name: str, organization: str | None = None) -> x509.Name:
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key) -> x509.CertificateBuilder:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -110,4 +110,6 @@ def generate(pki_dir: Path, service_ip: str) -> None:
     # Static token file of the apiserver: token,user,uid,"group".
     token = secrets.token_hex(24)
     _write_private(pki_dir / "admin.token", token.encode())
-    _write_private(pki_dir / "tokens.csv", f'{token},octo-admin-token,octo-admin-token,"system:masters"\n'.encode())
+    _write_private(
+        pki_dir / "tokens.csv", f'{token},octo-admin-token,octo-admin-token,"system:masters"\n'.encode()
+    )

@@ -39,11 +39,11 @@ log = logging.getLogger("node-standin")
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def now_micro() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def image_tag(image: str) -> str:
@@ -137,7 +137,12 @@ class NodeKeeper:
     def node_status(name: str | None = None) -> dict:
         stamp = now()
         checks = (
-            ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            (
+                "MemoryPressure",
+                "False",
+                "KubeletHasSufficientMemory",
+                "kubelet has sufficient memory available",
+            ),
             ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
             ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
@@ -198,7 +203,9 @@ class NodeKeeper:
         except ApiException as error:
             if error.status != 404:
                 raise
-            self.leases.create_namespaced_lease("kube-node-lease", body, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+            self.leases.create_namespaced_lease(
+                "kube-node-lease", body, _request_timeout=REQUEST_TIMEOUT_SECONDS
+            )
 
 
 # --- pods ------------------------------------------------------------------------------------
@@ -228,6 +235,9 @@ class PodDriver:
         pods = self.core.list_pod_for_all_namespaces(
             field_selector=selector, _request_timeout=REQUEST_TIMEOUT_SECONDS
         )
+        for pod in pods.items:  # learn the addresses in use before handing out new ones
+            if pod.status and pod.status.pod_ip and not pod.spec.host_network:
+                self.ips.setdefault(pod.metadata.uid, pod.status.pod_ip)
         for pod in pods.items:
             self.reconcile(pod)
         version = pods.metadata.resource_version
@@ -261,7 +271,9 @@ class PodDriver:
                 if error.status == 404:
                     return
                 if error.status != 409:
-                    log.warning("updating pod %s/%s failed: %s", pod.metadata.namespace, pod.metadata.name, error)
+                    log.warning(
+                        "updating pod %s/%s failed: %s", pod.metadata.namespace, pod.metadata.name, error
+                    )
                     return
             try:
                 pod = self.core.read_namespaced_pod(
@@ -285,14 +297,19 @@ class PodDriver:
             return NODE_IP
         uid = pod.metadata.uid
         if uid not in self.ips:
+            current = pod.status.pod_ip if pod.status else None
             taken = set(self.ips.values())
-            ip = pod.status.pod_ip if pod.status and pod.status.pod_ip else None
-            while ip is None or ip in taken:
-                ip = str(next(self.hosts, None) or "")
-                if not ip:
-                    self.hosts = POD_NETWORK.hosts()
-            self.ips[uid] = ip
+            self.ips[uid] = current if current and current not in taken else self.free_ip(taken)
         return self.ips[uid]
+
+    def free_ip(self, taken: set[str]) -> str:
+        for _ in range(POD_NETWORK.num_addresses):
+            ip = next(self.hosts, None)
+            if ip is None:
+                self.hosts = POD_NETWORK.hosts()
+            elif str(ip) not in taken:
+                return str(ip)
+        raise RuntimeError(f"no free address left in {POD_NETWORK}")
 
     def report(self, pod) -> None:
         if pod.status and pod.status.phase in ("Succeeded", "Failed"):
@@ -310,10 +327,15 @@ class PodDriver:
         self.record_events(body, current, desired)
 
     def record_events(self, pod: dict, current: dict, desired: dict) -> None:
-        before = {s["name"]: s for s in current.get("initContainerStatuses", []) + current.get("containerStatuses", [])}
+        before = {
+            s["name"]: s
+            for s in current.get("initContainerStatuses", []) + current.get("containerStatuses", [])
+        }
         for status in desired.get("initContainerStatuses", []) + desired["containerStatuses"]:
             reason = (status["state"].get("waiting") or {}).get("reason")
-            old_reason = ((before.get(status["name"]) or {}).get("state", {}).get("waiting") or {}).get("reason")
+            old_reason = ((before.get(status["name"]) or {}).get("state", {}).get("waiting") or {}).get(
+                "reason"
+            )
             if reason == old_reason:
                 continue
             if reason == "ImagePullBackOff":
@@ -350,63 +372,55 @@ class PodDriver:
             "count": 1,
         }
         try:
-            self.core.create_namespaced_event(meta["namespace"], body, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+            self.core.create_namespaced_event(
+                meta["namespace"], body, _request_timeout=REQUEST_TIMEOUT_SECONDS
+            )
         except ApiException as error:
             log.warning("recording event %s for %s failed: %s", reason, meta["name"], error)
 
 
-def container_status(pod: dict, container: dict, fate: str, stamp: str, init: bool = False) -> dict:
+def container_status(pod: dict, container: dict, fate: str, stamp: str) -> dict:
+    """A kubelet-like container status; fate is ok, done, crash, fail-pull or initializing."""
     name, image = container["name"], container["image"]
-    runtime_id = "containerd://" + digest(pod["metadata"]["uid"], name)
-    status = {
-        "name": name,
-        "image": image,
-        "imageID": "",
-        "ready": False,
-        "started": False,
-        "restartCount": 0,
-        "state": {},
-        "lastState": {},
-    }
+    status = {"name": name, "image": image, "imageID": "", "ready": False, "restartCount": 0, "lastState": {}}
     if fate == "fail-pull":
-        status["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}
+        status["state"] = {
+            "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+        }
         return status
+    if fate == "initializing":
+        status["state"] = {"waiting": {"reason": "PodInitializing"}}
+        return status
+    runtime_id = "containerd://" + digest(pod["metadata"]["uid"], name)
     status["imageID"] = f"{image.split('@', 1)[0].rsplit(':', 1)[0]}@sha256:{digest('image', image)}"
     status["containerID"] = runtime_id
     if fate == "crash":
-        uid = pod["metadata"]["uid"]
-        message = f"back-off 10s restarting failed container={name} pod={pod['metadata']['name']}_{uid}"
-        status["restartCount"] = 1
-        status["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": message}}
-        status["lastState"] = {
-            "terminated": {
-                "exitCode": 1,
-                "reason": "Error",
-                "startedAt": stamp,
-                "finishedAt": stamp,
-                "containerID": runtime_id,
-            }
+        message = f"back-off 10s restarting failed container={name} pod={pod['metadata']['name']}_{pod['metadata']['uid']}"
+        exited = {
+            "exitCode": 1,
+            "reason": "Error",
+            "startedAt": stamp,
+            "finishedAt": stamp,
+            "containerID": runtime_id,
         }
+        status.update(restartCount=1, state={"waiting": {"reason": "CrashLoopBackOff", "message": message}})
+        status["lastState"] = {"terminated": exited}
     elif fate == "done":
-        status["state"] = {
-            "terminated": {
-                "exitCode": 0,
-                "reason": "Completed",
-                "startedAt": stamp,
-                "finishedAt": stamp,
-                "containerID": runtime_id,
-            }
+        exited = {
+            "exitCode": 0,
+            "reason": "Completed",
+            "startedAt": stamp,
+            "finishedAt": stamp,
+            "containerID": runtime_id,
         }
-        status["ready"] = True
+        status.update(ready=True, state={"terminated": exited})
     else:
-        status.update(ready=True, started=True, state={"running": {"startedAt": stamp}})
-    if init:
-        status.pop("started")
+        status.update(ready=True, state={"running": {"startedAt": stamp}})
     return status
 
 
 def condition(kind: str, ok: bool, current: dict, reason: str = "", message: str = "") -> dict:
-    previous = next((c for c in current.get("conditions", []) if c["type"] == kind), {})
+    previous = next((c for c in current.get("conditions") or [] if c["type"] == kind), {})
     value = "True" if ok else "False"
     stamp = previous.get("lastTransitionTime") if previous.get("status") == value else None
     result = {"type": kind, "status": value, "lastProbeTime": None, "lastTransitionTime": stamp or now()}
@@ -416,54 +430,38 @@ def condition(kind: str, ok: bool, current: dict, reason: str = "", message: str
 
 
 def desired_status(pod: dict, current: dict, pod_ip: str) -> dict:
-    """The status a kubelet would report now, keeping timestamps of unchanged parts."""
+    """The status a kubelet would report now; all container timestamps derive from the pod start."""
     stamp = current.get("startTime") or now()
-    previous = {s["name"]: s for s in current.get("initContainerStatuses", []) + current.get("containerStatuses", [])}
-
-    def status_of(container, fate, init=False):
-        status = container_status(pod, container, fate, stamp, init)
-        old = previous.get(container["name"], {})
-        for key in ("state", "lastState"):  # keep the first timestamps of a state that did not change
-            if status[key] and old.get(key, {}).keys() == status[key].keys():
-                status[key] = old[key] if status[key].keys() != {"waiting"} else status[key]
-        return status
-
     init_statuses, blocked = [], []
     for container in pod["spec"].get("initContainers") or []:
         fate = fate_of(container["image"])
         if blocked:
-            init_statuses.append(container_status(pod, container, "fail-pull", stamp, init=True))
-            init_statuses[-1]["state"] = {"waiting": {"reason": "PodInitializing"}}
+            fate = "initializing"
         elif fate != "ok":
             blocked.append(container["name"])
-            init_statuses.append(status_of(container, fate, init=True))
         else:
-            init_statuses.append(status_of(container, "done", init=True))
+            fate = "done"
+        init_statuses.append(container_status(pod, container, fate, stamp))
     statuses = []
     for container in pod["spec"]["containers"]:
-        if blocked:
-            status = container_status(pod, container, "fail-pull", stamp)
-            status["state"] = {"waiting": {"reason": "PodInitializing"}}
-        else:
-            status = status_of(container, fate_of(container["image"]))
+        fate = "initializing" if blocked else fate_of(container["image"])
+        status = container_status(pod, container, fate, stamp)
+        status["started"] = status["ready"]
         statuses.append(status)
     unready = [s["name"] for s in statuses if not s["ready"]]
-    never_started = any("lastState" not in s or not s["lastState"] for s in statuses if not s["ready"])
-    phase = "Pending" if blocked or (unready and never_started) else "Running"
+    # Like the kubelet: Pending while a container waits that never ran, Running once all have run.
+    never_ran = any("waiting" in s["state"] and not s["lastState"] for s in statuses)
     unready_message = f"containers with unready status: [{' '.join(unready)}]"
-    conditions = [
-        condition(
-            "Initialized", not blocked, current, "ContainersNotInitialized",
-            f"containers with incomplete status: [{' '.join(blocked)}]",
-        ),
-        condition("Ready", not unready, current, "ContainersNotReady", unready_message),
-        condition("ContainersReady", not unready, current, "ContainersNotReady", unready_message),
-        condition("PodScheduled", True, current),
-    ]
+    blocked_message = f"containers with incomplete status: [{' '.join(blocked)}]"
     status = dict(current)
     status.update(
-        phase=phase,
-        conditions=conditions,
+        phase="Pending" if blocked or never_ran else "Running",
+        conditions=[
+            condition("Initialized", not blocked, current, "ContainersNotInitialized", blocked_message),
+            condition("Ready", not unready, current, "ContainersNotReady", unready_message),
+            condition("ContainersReady", not unready, current, "ContainersNotReady", unready_message),
+            condition("PodScheduled", True, current),
+        ],
         hostIP=NODE_IP,
         podIP=pod_ip,
         podIPs=[{"ip": pod_ip}],
@@ -480,8 +478,13 @@ def summary(status: dict) -> tuple:
 
     def of(statuses):
         return tuple(
-            (s.get("name"), tuple(s.get("state") or {}), ((s.get("state") or {}).get("waiting") or {}).get("reason"),
-             s.get("ready"), s.get("restartCount"))
+            (
+                s.get("name"),
+                tuple(s.get("state") or {}),
+                ((s.get("state") or {}).get("waiting") or {}).get("reason"),
+                s.get("ready"),
+                s.get("restartCount"),
+            )
             for s in statuses or []
         )
 

@@ -19,6 +19,10 @@ from ansible_collections.octo.platform.plugins.module_utils.render.integration i
     render,
 )
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import plan
+from ansible_collections.octo.platform.plugins.module_utils.render.undeploy import (
+    other_deployment_ids,
+    plan_undeploy,
+)
 
 MANAGED_KINDS = (res.CONFIG_MAP, res.DEPLOYMENT, res.SERVICE, res.INGRESS)
 
@@ -73,12 +77,6 @@ def _deployment_of(obj: dict) -> str | None:
     return obj["metadata"].get("labels", {}).get(names.LABEL_DEPLOYMENT)
 
 
-def _other_deployments(objects: list[dict], deployment_id: str) -> set[str]:
-    return {
-        _deployment_of(o) for o in objects if o["kind"] == "Deployment" and _deployment_of(o) != deployment_id
-    } - {None}
-
-
 def check_secret_keys(kube: Kube, namespace: str, keys: list[str]) -> None:
     """Fail before any write when a binding names a key missing from octo-secrets (values are never kept)."""
     if not keys:
@@ -126,25 +124,15 @@ def object_report(the_plan) -> list[dict]:
 
 
 def diff_report(the_plan) -> list[dict]:
-    """Ansible diff entries: one readable YAML before/after per object that changes."""
-    entries = []
-    for action in the_plan.actions:
-        if action.op == "none":
-            continue
-        header = (
-            f"{action.kind} {action.namespace}/{action.name}"
-            if action.namespace
-            else f"{action.kind} {action.name}"
-        )
-        entries.append(
-            {
-                "before_header": header,
-                "after_header": header,
-                "before": yaml.safe_dump(action.before, sort_keys=True) if action.before else "",
-                "after": yaml.safe_dump(action.after, sort_keys=True) if action.after else "",
-            }
-        )
-    return entries
+    """Ansible diff entries, each side as YAML text (easier to read than JSON)."""
+    return [
+        {**entry, "before": _yaml(entry["before"]), "after": _yaml(entry["after"])}
+        for entry in the_plan.diffs()
+    ]
+
+
+def _yaml(obj: dict) -> str:
+    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False) if obj else ""
 
 
 def _status_from_listing(deployment: dict | None):
@@ -161,7 +149,7 @@ def present(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
     actual_all = read_slug_objects(kube, request.namespace, request.slug)
     shared_name = names.integration_service_name(request.slug)
     desired_names = {(o["kind"], o["metadata"]["name"]) for o in rendered.objects}
-    others = _other_deployments(actual_all, request.deployment_id)
+    others = other_deployment_ids(actual_all, request.deployment_id, request.slug)
     actual = [
         o
         for o in actual_all
@@ -230,14 +218,8 @@ def absent(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
             mine.extend(kube.list(resource, namespace, label_selector=selector))
         slug = next((o["metadata"]["labels"].get(names.LABEL_SLUG) for o in mine), None)
     actual_all = read_slug_objects(kube, namespace, slug) if slug else []
-    others = _other_deployments(actual_all, deployment_id)
-    shared_name = names.integration_service_name(slug) if slug else None
-    doomed = [
-        o
-        for o in actual_all
-        if _deployment_of(o) == deployment_id or (o["metadata"]["name"] == shared_name and not others)
-    ]
-    the_plan = plan([], doomed)
+    others = other_deployment_ids(actual_all, deployment_id, slug) if slug else set()
+    the_plan = plan_undeploy(actual_all, deployment_id, slug, len(others))
     result = {
         "changed": the_plan.changed,
         "namespace": namespace,

@@ -1,0 +1,44 @@
+"""Helpers for tests of the Kubernetes modules: params validated by the modules' own argspecs."""
+
+from __future__ import annotations
+
+import pathlib
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.octo.platform.plugins.module_utils.common.args import K8S_AUTH, WAIT
+from ansible_collections.octo.platform.plugins.module_utils.common.integration_args import INTEGRATION
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+
+SAMPLES = pathlib.Path(__file__).resolve().parents[2] / "samples"
+TEST_IMAGE = "registry.local/octo:1.0"
+
+
+def module_params(spec: dict, **params) -> dict:
+    """Params as AnsibleModule would hand them to main(): validated, with defaults and env fallbacks."""
+    result = ArgumentSpecValidator(spec).validate(params)
+    if result.errors:
+        raise ValueError(result.error_messages)
+    return result.validated_parameters
+
+
+def integration_params(kubeconfig: str, namespace: str, **overrides) -> dict:
+    params = {"kubeconfig": kubeconfig, "namespace": namespace, "image": TEST_IMAGE, "wait_sleep": 1}
+    params.update(overrides)
+    return module_params({**INTEGRATION, **K8S_AUTH, **WAIT}, **params)
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / f"{name}.yaml").read_text()
+
+
+def managed_objects(kube: Kube, namespace: str) -> dict[tuple[str, str], dict]:
+    """Every object the collection manages in a namespace, by (kind, name)."""
+    found = {}
+    for resource in (res.CONFIG_MAP, res.DEPLOYMENT, res.SERVICE, res.INGRESS):
+        for obj in kube.list(
+            resource, namespace, label_selector="app.kubernetes.io/managed-by=octo.platform"
+        ):
+            found[(obj["kind"], obj["metadata"]["name"])] = obj
+    return found

@@ -1,0 +1,242 @@
+"""Every validation error: raised before anything is built, naming the field, never echoing bound values."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.render.integration import TlsSettings, render
+
+LITERAL = "s3cr3t-literal-value"
+SECRET_KEY = "PRIVATE_KEY_NAME"
+
+
+def failure(request) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        render(request)
+    err = caught.value
+    assert isinstance(err, OctoError)
+    assert str(err).startswith(f"Failed to validate integration '{request.name}': {err.field}: ")
+    assert err.details == {"field": err.field}
+    return err
+
+
+def assert_no_values(err: ValidationError, *values: str) -> None:
+    text = f"{err} {err.details} {err.reason}"
+    for value in values:
+        assert value not in text
+
+
+# --- definition ------------------------------------------------------------------------------------------
+
+
+def test_malformed_yaml_names_the_line(network_request):
+    definition = "name: x\nenv:\n  - { name: API_KEY\n  - oops: [\n"
+    err = failure(network_request(definition=definition, bindings={}))
+    assert err.field == "definition"
+    assert "malformed YAML at line 4" in str(err)
+
+
+def test_malformed_yaml_mapping_values(network_request):
+    err = failure(network_request(definition="a: b\nc: d: e\n", bindings={}))
+    assert "malformed YAML at line 2, column 5: mapping values are not allowed here" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("definition", "field", "words"),
+    [
+        ("", "definition", "non-empty"),
+        ("- a\n- b\n", "definition", "must be a YAML mapping, got a list"),
+        ("just text\n", "definition", "must be a YAML mapping, got a string"),
+        ("env: {API_KEY: x}\n", "definition.env", "must be a list"),
+        ("env: [API_KEY]\n", "definition.env[0]", "must be a mapping"),
+        ("env: [{required: true}]\n", "definition.env[0].name", "is required"),
+        ("env: [{name: 12}]\n", "definition.env[0].name", "must be a string"),
+        ("env: [{name: A}, {name: api_key}]\n", "definition.env[1].name", "'api_key' is not UPPER_SNAKE_CASE"),
+        ("env: [{name: A-B}]\n", "definition.env[0].name", "UPPER_SNAKE_CASE"),
+        ("env: [{name: A, required: yes please}]\n", "definition.env[0].required", "true or false"),
+        ("env: [{name: A, default: [1]}]\n", "definition.env[0].default", "string or a number, got a list"),
+        ("env: [{name: A, default: true}]\n", "definition.env[0].default", "got a boolean"),
+        ("env: [{name: A}, {name: B}, {name: A}]\n", "definition.env[2].name", "A is declared twice"),
+        ("env: [{name: HTTP_PORT, default: 0}]\n", "definition.env[0].default", "1..65535"),
+        ("env: [{name: HTTP_PORT, default: 65536}]\n", "definition.env[0].default", "1..65535"),
+        ("env: [{name: X}, {name: HTTP_PORT, default: http}]\n", "definition.env[1].default", "1..65535"),
+    ],
+)
+def test_definition_errors(network_request, definition, field, words):
+    err = failure(network_request(definition=definition, bindings={}))
+    assert err.field == field
+    assert words in str(err)
+
+
+def test_definition_too_large(network_request):
+    definition = "name: big\n# " + "x" * 1_000_000 + "\n"
+    err = failure(network_request(definition=definition, bindings={}))
+    assert err.field == "definition"
+    assert "ConfigMap limit" in str(err)
+
+
+def test_other_top_level_keys_and_env_extras_are_opaque(network_request):
+    definition = "whatever: {deep: [1, 2]}\nenv:\n  - { name: A, description: free text }\n"
+    assert render(network_request(definition=definition, bindings={})).objects
+
+
+# --- bindings ---------------------------------------------------------------------------------------------
+
+
+def test_undeclared_binding_suggests_close_names(network_request):
+    bindings = {"API_KEY": {"secret": SECRET_KEY}, "LOG_LEVLE": {"value": LITERAL}}
+    err = failure(network_request(bindings=bindings))
+    assert err.field == "bindings.LOG_LEVLE"
+    assert "not declared" in str(err)
+    assert "did you mean LOG_LEVEL?" in str(err)
+    assert_no_values(err, LITERAL, SECRET_KEY)
+
+
+def test_undeclared_binding_lists_declared_names_without_close_match(worker_request):
+    err = failure(worker_request(bindings={"DSN": {"value": "x"}, "ZZZ": {"secret": SECRET_KEY}}))
+    assert err.field == "bindings.ZZZ"
+    assert "declared: DSN" in str(err)
+    assert_no_values(err, SECRET_KEY)
+
+
+def test_binding_without_env_section(network_request):
+    err = failure(network_request(definition="name: plain\n", bindings={"TOKEN": {"value": LITERAL}}))
+    assert err.field == "bindings.TOKEN"
+    assert "it declares none" in str(err)
+    assert_no_values(err, LITERAL)
+
+
+def test_required_without_binding_or_default(network_request):
+    definition = "env:\n  - { name: A, required: true }\n  - { name: B, required: true, default: x }\n"
+    definition += "  - { name: C, required: true }\n"
+    err = failure(network_request(definition=definition, bindings={}))
+    assert err.field == "bindings"
+    assert "required env var(s) without a binding or a default: A, C" in str(err)
+
+
+@pytest.mark.parametrize("name", ["HTTP_PORT", "HTTP_HOST"])
+def test_managed_vars_cannot_be_bound(network_request, name):
+    bindings = {"API_KEY": {"secret": "K"}, name: {"value": "12345"}}
+    err = failure(network_request(bindings=bindings))
+    assert err.field == f"bindings.{name}"
+    assert "managed" in str(err)
+    assert_no_values(err, "12345")
+
+
+@pytest.mark.parametrize(
+    ("binding", "field", "words"),
+    [
+        ({"secret": SECRET_KEY, "valeu": LITERAL}, "bindings.API_KEY", "unknown key(s) valeu"),
+        ({}, "bindings.API_KEY", "needs 'value' or 'secret'"),
+        ({"value": None, "secret": None}, "bindings.API_KEY", "needs 'value' or 'secret'"),
+        (LITERAL, "bindings.API_KEY", "must be a mapping"),
+        ({"value": True}, "bindings.API_KEY.value", "must be a string"),
+        ({"value": [LITERAL]}, "bindings.API_KEY.value", "must be a string"),
+        ({"secret": "private_key_name"}, "bindings.API_KEY.secret", "UPPER_SNAKE_CASE"),
+        ({"secret": LITERAL}, "bindings.API_KEY.secret", "UPPER_SNAKE_CASE"),
+        ({"value": LITERAL, "secret": "my-key"}, "bindings.API_KEY.secret", "UPPER_SNAKE_CASE"),
+    ],
+)
+def test_bad_binding(network_request, binding, field, words):
+    err = failure(network_request(bindings={"API_KEY": binding}))
+    assert err.field == field
+    assert words in str(err)
+    assert_no_values(err, LITERAL, SECRET_KEY, "private_key_name", "my-key")
+
+
+def test_bindings_must_be_a_mapping_with_env_names(network_request):
+    assert failure(network_request(bindings=[("API_KEY", {"secret": "K"})])).field == "bindings"
+    err = failure(network_request(bindings={"api_key": {"value": LITERAL}}))
+    assert err.field == "bindings"
+    assert "UPPER_SNAKE_CASE" in str(err)
+    assert_no_values(err, LITERAL)
+
+
+def test_numeric_literal_is_accepted_as_text(network_request):
+    bindings = {"API_KEY": {"secret": "K"}, "RETRIES": {"value": 5}}
+    rendered = render(network_request(bindings=bindings))
+    assert {"name": "RETRIES", "value": "5"} in rendered.objects[1]["spec"]["template"]["spec"]["containers"][0]["env"]
+
+
+# --- exposure ---------------------------------------------------------------------------------------------
+
+
+def test_expose_needs_base_domain(network_request):
+    err = failure(network_request(expose=True))
+    assert err.field == "expose"
+    assert "base_domain must be set" in str(err)
+    assert "HTTP_PORT" not in str(err)
+
+
+def test_expose_needs_http_port(worker_request):
+    err = failure(worker_request(expose=True, base_domain="apps.example.com"))
+    assert err.field == "expose"
+    assert "must declare HTTP_PORT" in str(err)
+    assert "base_domain" not in str(err)
+
+
+def test_expose_names_both_missing(worker_request):
+    err = failure(worker_request(expose=True))
+    assert "must declare HTTP_PORT" in str(err)
+    assert "base_domain must be set" in str(err)
+
+
+# --- names and scalars ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"name": ""}, "name", "non-empty"),
+        ({"name": "   "}, "name", "non-empty"),
+        ({"slug": "Orders"}, "slug", "RFC 1123"),
+        ({"slug": "orders_eu"}, "slug", "RFC 1123"),
+        ({"slug": "-orders"}, "slug", "RFC 1123"),
+        ({"slug": "orders-"}, "slug", "RFC 1123"),
+        ({"slug": ""}, "slug", "RFC 1123"),
+        ({"slug": "a.b"}, "slug", "RFC 1123"),
+        ({"slug": "s" * 55}, "slug", "at most 54 characters"),
+        ({"deployment_id": "D41"}, "deployment_id", "RFC 1123"),
+        ({"deployment_id": None}, "deployment_id", "RFC 1123"),
+        ({"deployment_id": "d" * 51}, "deployment_id", "at most 50 characters"),
+        ({"namespace": "Octo"}, "namespace", "RFC 1123"),
+        ({"namespace": "n" * 64}, "namespace", "RFC 1123"),
+        ({"image": ""}, "image", "non-empty"),
+        ({"image": "   "}, "image", "non-empty"),
+        ({"image": " runtime:1"}, "image", "whitespace"),
+        ({"replicas": -1}, "replicas", "integer >= 0"),
+        ({"replicas": "2"}, "replicas", "integer >= 0"),
+        ({"replicas": True}, "replicas", "integer >= 0"),
+        ({"expose": "yes"}, "expose", "true or false"),
+        ({"subdomain": "Shop"}, "subdomain", "RFC 1123"),
+        ({"subdomain": "shop.eu"}, "subdomain", "RFC 1123"),
+        ({"base_domain": "Example.com"}, "base_domain", "DNS name"),
+        ({"base_domain": "example.com."}, "base_domain", "DNS name"),
+        ({"base_domain": "*.example.com"}, "base_domain", "DNS name"),
+        ({"base_domain": ".".join(["a" * 63] * 3) + ".bcd"}, "base_domain", "longer than 253"),
+        ({"ingress_class": ""}, "ingress_class", "DNS name"),
+        ({"tls": TlsSettings(mode="dns01")}, "tls.mode", "http01, wildcard, none"),
+        ({"tls": TlsSettings(cluster_issuer="Lets Encrypt")}, "tls.cluster_issuer", "DNS name"),
+        ({"tls": TlsSettings(wildcard_secret="")}, "tls.wildcard_secret", "DNS name"),
+    ],
+)
+def test_request_errors(network_request, overrides, field, words):
+    request = network_request(**overrides)
+    with pytest.raises(ValidationError) as caught:
+        render(request)
+    assert caught.value.field == field
+    assert f"{field}: " in str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_longest_names_fit(network_request):
+    rendered = render(network_request(slug="s" * 54, deployment_id="d" * 50, namespace="n" * 63))
+    assert len(rendered.objects[3]["metadata"]["name"]) == 63
+    assert len(rendered.objects[0]["metadata"]["name"]) == 59
+
+
+def test_error_what_falls_back_when_name_is_missing(network_request):
+    with pytest.raises(ValidationError) as caught:
+        render(network_request(name=""))
+    assert str(caught.value).startswith("Failed to validate integration: name: ")
