@@ -54,7 +54,9 @@ def _service_account(auth: dict):
         info = json.loads(auth["service_account_contents"])
         creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
     elif auth.get("service_account_file"):
-        creds = service_account.Credentials.from_service_account_file(auth["service_account_file"], scopes=SCOPES)
+        creds = service_account.Credentials.from_service_account_file(
+            auth["service_account_file"], scopes=SCOPES
+        )
     else:
         raise OctoError(
             "load", "serviceaccount credentials", "set service_account_file or service_account_contents"
@@ -78,7 +80,5 @@ def client_options(endpoint: str | None):
 
 def require_project(project: str | None, what: str) -> str:
     if not project:
-        raise OctoError(
-            "configure", what, "no project: set project or GCP_PROJECT / GOOGLE_CLOUD_PROJECT"
-        )
+        raise OctoError("configure", what, "no project: set project or GCP_PROJECT / GOOGLE_CLOUD_PROJECT")
     return project

@@ -31,7 +31,9 @@ class DnsZone:
         creds, project = clients.credentials(auth)
         project = clients.require_project(project, f"managed zone {managed_zone}")
         self.client = dns.Client(
-            project=project, credentials=creds, client_options=clients.client_options(auth.get("dns_endpoint"))
+            project=project,
+            credentials=creds,
+            client_options=clients.client_options(auth.get("dns_endpoint")),
         )
         self.zone = self.client.zone(managed_zone)
         self.what = f"managed zone {managed_zone}"

@@ -38,7 +38,9 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False) -> dict
             conflicts.append(str(err))
             continue
         result["change_id"] = change.name
-        result["status"] = zone.wait_done(change, params.get("wait_timeout", 120), params.get("wait_sleep", 1.0))
+        result["status"] = zone.wait_done(
+            change, params.get("wait_timeout", 120), params.get("wait_sleep", 1.0)
+        )
         return result
     raise OctoError(
         "change",

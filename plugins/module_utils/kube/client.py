@@ -160,10 +160,24 @@ class Kube:
             what=f"{res.kind} {meta['name']}",
         )
 
-    def merge_patch(self, res: Resource, name: str, namespace: str | None, patch: dict):
+    def create(self, res: Resource, obj: dict):
+        meta = obj["metadata"]
+        return self.request(
+            "POST",
+            res.path(meta.get("namespace")),
+            query={"fieldManager": FIELD_MANAGER},
+            body=obj,
+            what=f"{res.kind} {meta['name']}",
+        )
+
+    def merge_patch(
+        self, res: Resource, name: str, namespace: str | None, patch: dict, manager=FIELD_MANAGER
+    ):
+        """A JSON merge patch; ``manager`` keeps its fields apart from what server-side apply owns."""
         return self.request(
             "PATCH",
             res.path(namespace, name),
+            query={"fieldManager": manager},
             body=patch,
             content_type="application/merge-patch+json",
             what=f"{res.kind} {name}",

@@ -19,6 +19,7 @@ from ansible_collections.octo.platform.plugins.module_utils.render.normalize imp
 )
 
 APPLIED_HASH = "octo.dev/applied-hash"
+REDACTED = "<redacted>"
 OPS = ("create", "update", "delete", "none")
 DELETE_ORDER = ("Ingress", "Service", "Deployment", "ConfigMap")  # dependents first
 
@@ -127,6 +128,7 @@ def _compare(wanted: dict, actual: dict | None) -> Action:
 
 def _action(op: str, identity: dict, desired: dict | None, actual: dict | None) -> Action:
     metadata = identity.get("metadata") or {}
+    actual = _redacted(actual)
     after = _without_hash(desired) if desired is not None else None
     before = None
     if actual is not None:
@@ -144,6 +146,19 @@ def _action(op: str, identity: dict, desired: dict | None, actual: dict | None) 
         before=before,
         after=after,
     )
+
+
+def _redacted(obj: dict | None) -> dict | None:
+    """Secret values never travel in an Action, even for a Secret that happens to be among the actual objects."""
+    if obj is None or obj.get("kind") != "Secret":
+        return obj
+    clean = copy.deepcopy(obj)
+    for key in ("data", "stringData"):
+        if isinstance(clean.get(key), dict):
+            clean[key] = dict.fromkeys(clean[key], REDACTED)
+    annotations = (clean.get("metadata") or {}).get("annotations") or {}
+    annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+    return clean
 
 
 def _annotations(obj: dict) -> dict:

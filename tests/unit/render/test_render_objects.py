@@ -39,7 +39,10 @@ def test_network_service_objects_in_order(network_request):
     assert rendered.internal_url == "http://octo-int-orders.octo-dev:9090"
     assert rendered.public_url is None
     assert rendered.secret_keys == ["ORDERS_API_KEY"]
-    assert rendered.selector == {"octo.dev/deployment": "d41", "app.kubernetes.io/managed-by": "octo.platform"}
+    assert rendered.selector == {
+        "octo.dev/deployment": "d41",
+        "app.kubernetes.io/managed-by": "octo.platform",
+    }
     assert rendered.wildcard_tls_secret is None
 
 
@@ -104,7 +107,11 @@ def test_empty_literal_is_rendered_without_value(network_request):
 
 
 def test_secret_keys_are_unique_and_sorted(network_request):
-    bindings = {"API_KEY": {"secret": "SHARED"}, "REGION": {"secret": "A_REGION"}, "LOG_LEVEL": {"secret": "SHARED"}}
+    bindings = {
+        "API_KEY": {"secret": "SHARED"},
+        "REGION": {"secret": "A_REGION"},
+        "LOG_LEVEL": {"secret": "SHARED"},
+    }
     assert render(network_request(bindings=bindings)).secret_keys == ["A_REGION", "SHARED"]
 
 
@@ -237,7 +244,9 @@ def test_exposed_wildcard(exposed_request):
     rendered = render(exposed_request("wildcard"))
     ingress = ingress_of(rendered)
     assert "cert-manager.io/cluster-issuer" not in ingress["metadata"]["annotations"]
-    assert ingress["spec"]["tls"] == [{"hosts": ["orders.apps.example.com"], "secretName": "octo-wildcard-tls"}]
+    assert ingress["spec"]["tls"] == [
+        {"hosts": ["orders.apps.example.com"], "secretName": "octo-wildcard-tls"}
+    ]
     assert rendered.public_url == "https://orders.apps.example.com"
     assert rendered.wildcard_tls_secret == "octo-wildcard-tls"
     custom = render(exposed_request(tls=TlsSettings(mode="wildcard", wildcard_secret="star-tls")))
