@@ -1,4 +1,4 @@
-"""Run platform_credentials and mark its result no_log, so the returned secrets never reach any output."""
+"""Run platform_credentials and mark every result holding credentials no_log, so the returned secrets never reach any output."""
 
 from __future__ import annotations
 
@@ -12,5 +12,6 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         result.update(self._execute_module(module_args=self._task.args, task_vars=task_vars))
-        result["_ansible_no_log"] = True
+        if "credentials" in result:
+            result["_ansible_no_log"] = True
         return result

@@ -19,8 +19,8 @@ description:
     not change. When another run wrote in between (HTTP 412 or a local mismatch) the module re-reads, merges (keeping
     every stored value) and retries, so two concurrent runs never lose an update.
   - A wrong O(encryption_key) is a clear error; nothing is regenerated or written.
-  - The values come back only in RV(credentials). The action plugin marks the whole result C(no_log) so neither
-    C(-vvv) nor diff mode shows them; also set C(no_log: true) on the task and on every task that uses them.
+  - The values come back only in RV(credentials). The action plugin marks every result holding them as no_log so
+    neither C(-vvv) nor diff mode shows them; also set O(ignore:no_log=true) on the task and on every task using them.
 options:
   backend:
     description: Where the state object lives.

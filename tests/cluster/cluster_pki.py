@@ -68,6 +68,10 @@ def _leaf(ca_cert, ca_key, subject: x509.Name, usage, sans=None):
             x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
         )
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
     )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
@@ -85,6 +89,7 @@ def generate(pki_dir: Path, service_ip: str) -> None:
         .add_extension(
             x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
         )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     _write_private(pki_dir / "ca.key", _key_pem(ca_key))
