@@ -116,7 +116,10 @@ location:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.octo.platform.plugins.module_utils.common import runner
-from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import GCP_AUTH, PLATFORM_CREDENTIALS
+from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import (
+    GCP_AUTH,
+    PLATFORM_CREDENTIALS,
+)
 from ansible_collections.octo.platform.plugins.module_utils.gcp.platform_credentials import ensure
 
 

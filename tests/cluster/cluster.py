@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -73,8 +75,8 @@ def read_pid(name: str) -> int | None:
         return None
 
 
-def is_ours(pid: int) -> bool:
-    """The pid is alive (not a zombie) and its command line points into our state dir."""
+def is_alive(pid: int) -> bool:
+    """The pid exists and is not a zombie (our own exited children are reaped here)."""
     try:
         if os.waitpid(pid, os.WNOHANG)[0] == pid:
             return False
@@ -82,11 +84,18 @@ def is_ours(pid: int) -> bool:
         pass
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def is_ours(pid: int) -> bool:
+    """The pid is alive and its command line points into our state dir."""
+    try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return False
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state != "Z" and str(STATE_DIR) in cmdline
+    return is_alive(pid) and str(STATE_DIR) in cmdline
 
 
 def running_pids() -> dict[str, int]:
@@ -114,18 +123,20 @@ def start(name: str, argv: list[str]) -> subprocess.Popen:
     return process
 
 
-def stop_all() -> list[str]:
-    """SIGTERM every process we started (newest first), SIGKILL what is left after a bounded wait."""
+def stop_all(started: dict[str, subprocess.Popen] | None = None) -> list[str]:
+    """Stop the processes we started: their users first, etcd last; SIGKILL after a bounded wait."""
     pids = running_pids()
-    for name in reversed(COMPONENTS):
-        if name in pids:
-            _signal(pids[name], signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while time.monotonic() < deadline and any(is_ours(pid) for pid in pids.values()):
-        time.sleep(0.1)
-    for pid in pids.values():
-        if is_ours(pid):
-            _signal(pid, signal.SIGKILL)
+    pids.update((name, process.pid) for name, process in (started or {}).items() if process.poll() is None)
+    for tier in ([n for n in reversed(COMPONENTS) if n != "etcd"], ["etcd"]):
+        tier_pids = [pids[name] for name in tier if name in pids]
+        for pid in tier_pids:
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline and any(is_alive(pid) for pid in tier_pids):
+            time.sleep(0.1)
+        for pid in tier_pids:
+            if is_alive(pid):
+                _signal(pid, signal.SIGKILL)
     for name in COMPONENTS:
         pid_file(name).unlink(missing_ok=True)
     return [name for name in COMPONENTS if name in pids]
@@ -286,6 +297,14 @@ def commands(ports: dict[str, int]) -> dict[str, list[str]]:
             f"--client-ca-file={PKI / 'ca.crt'}",
             f"--token-auth-file={PKI / 'tokens.csv'}",
             "--authorization-mode=Node,RBAC",
+            # Request-header (front proxy) auth, which the controllers' delegated authentication reads.
+            f"--requestheader-client-ca-file={PKI / 'ca.crt'}",
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-username-headers=X-Remote-User",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            f"--proxy-client-cert-file={PKI / 'front-proxy-client.crt'}",
+            f"--proxy-client-key-file={PKI / 'front-proxy-client.key'}",
             "--enable-admission-plugins=NodeRestriction",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-signing-key-file={PKI / 'sa.key'}",
@@ -306,6 +325,8 @@ def commands(ports: dict[str, int]) -> dict[str, list[str]]:
             "--port=0",
             "--leader-elect=false",
             "--use-service-account-credentials=true",
+            # Controllers that need a cloud provider only log failures here.
+            "--controllers=*,-cloud-node-lifecycle,-service,-route",
             f"--root-ca-file={PKI / 'ca.crt'}",
             f"--service-account-private-key-file={PKI / 'sa.key'}",
             f"--cluster-signing-cert-file={PKI / 'ca.crt'}",
@@ -455,6 +476,7 @@ def cmd_up() -> int:
         return 0
     if running_pids():
         log(f"restarting a partly running cluster (stopped {', '.join(stop_all())})")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cleaned up like Ctrl-C below
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     if not (PKI / "tokens.csv").exists():
         cluster_pki.generate(PKI, SERVICE_IP)
@@ -462,8 +484,9 @@ def cmd_up() -> int:
     write_kubeconfigs(ports["apiserver"])
     argv = commands(ports)
     api = Api(ports["apiserver"])
+    started: dict[str, subprocess.Popen] = {}
     try:
-        started = {name: start(name, argv[name]) for name in ("etcd", "kube-apiserver")}
+        started.update((name, start(name, argv[name])) for name in ("etcd", "kube-apiserver"))
         wait_for("the apiserver /readyz", lambda: is_ready(api), started)
         # The others authenticate through RBAC roles that exist once the apiserver is ready.
         started.update((name, start(name, argv[name])) for name in COMPONENTS[2:])
@@ -472,8 +495,8 @@ def cmd_up() -> int:
         wait_for("the default service account", lambda: default_service_account_ready(api), started)
         wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]), started)
         wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in NODE_NAMES), started)
-    except ClusterError:
-        stop_all()
+    except BaseException:  # includes Ctrl-C: leave no half-started cluster behind
+        stop_all(started)
         raise
     log(f"ready in {time.monotonic() - began:.1f}s (logs in {LOGS})")
     print(KUBECONFIG)
@@ -513,14 +536,28 @@ def cmd_kubeconfig() -> int:
     return 0
 
 
+@contextlib.contextmanager
+def exclusive_lock():
+    """Serialize `up` and `down` of concurrent test sessions on the same state dir."""
+    lock_path = STATE_DIR.with_name(STATE_DIR.name + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        yield
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=("up", "down", "status", "kubeconfig"))
     command = parser.parse_args().command
+    run = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "kubeconfig": cmd_kubeconfig}[command]
     try:
-        return {"up": cmd_up, "down": cmd_down, "status": cmd_status, "kubeconfig": cmd_kubeconfig}[command]()
+        if command in ("up", "down"):
+            with exclusive_lock():
+                return run()
+        return run()
     except ClusterError as error:
         print(f"cluster: Failed to {command}: {error}", file=sys.stderr)
         return 1

@@ -25,6 +25,7 @@ CLIENTS = {
     "admin": ("octo-admin", "system:masters"),
     "controller-manager": ("system:kube-controller-manager", None),
     "scheduler": ("system:kube-scheduler", None),
+    "front-proxy-client": ("front-proxy-client", None),
 }
 
 

@@ -155,12 +155,13 @@ class NodeKeeper:
                     "reason": reason,
                     "message": message,
                     "lastHeartbeatTime": stamp,
-                    "lastTransitionTime": stamp,
                 }
                 for kind, value, reason, message in checks
             ],
         }
         if name:  # the static part, sent at registration only
+            for item in status["conditions"]:
+                item["lastTransitionTime"] = stamp
             status.update(
                 capacity=CAPACITY,
                 allocatable=CAPACITY,
@@ -395,7 +396,8 @@ def container_status(pod: dict, container: dict, fate: str, stamp: str) -> dict:
     status["imageID"] = f"{image.split('@', 1)[0].rsplit(':', 1)[0]}@sha256:{digest('image', image)}"
     status["containerID"] = runtime_id
     if fate == "crash":
-        message = f"back-off 10s restarting failed container={name} pod={pod['metadata']['name']}_{pod['metadata']['uid']}"
+        meta = pod["metadata"]
+        message = f"back-off 10s restarting failed container={name} pod={meta['name']}_{meta['uid']}"
         exited = {
             "exitCode": 1,
             "reason": "Error",

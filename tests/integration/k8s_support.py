@@ -18,7 +18,7 @@ TEST_IMAGE = "registry.local/octo:1.0"
 def module_params(spec: dict, **params) -> dict:
     """Params as AnsibleModule would hand them to main(): validated, with defaults and env fallbacks."""
     result = ArgumentSpecValidator(spec).validate(params)
-    if result.errors:
+    if result.error_messages:
         raise ValueError(result.error_messages)
     return result.validated_parameters
 

@@ -17,7 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 409: "ALREADY_EXISTS", 412: "FAILED_PRECONDITION"}
-ZONE_PATH = re.compile(r"^/dns/v1/projects/([^/]+)/managedZones(?:/([^/]+))?(?:/(rrsets|changes))?(?:/([^/]+))?$")
+ZONE_PATH = re.compile(
+    r"^/dns/v1/projects/([^/]+)/managedZones(?:/([^/]+))?(?:/(rrsets|changes))?(?:/([^/]+))?$"
+)
 
 
 class ApiError(Exception):
@@ -80,7 +82,9 @@ class FakeCloudDns:
             self.zones[(project, name)] = zone
             self.changes[(project, name)] = []
             self.rrsets[(project, name)] = {
-                (dns_name, "SOA"): _rrset(dns_name, "SOA", 21600, ["ns-cloud-a1.googledomains.com. x 1 21600 3600"]),
+                (dns_name, "SOA"): _rrset(
+                    dns_name, "SOA", 21600, ["ns-cloud-a1.googledomains.com. x 1 21600 3600"]
+                ),
                 (dns_name, "NS"): _rrset(dns_name, "NS", 21600, zone["nameServers"]),
             }
         return zone
@@ -110,7 +114,9 @@ class FakeCloudDns:
             raise ApiError(400, "invalid", "unsupported managedZones call")
         key = (project, zone_name)
         if key not in self.zones:
-            raise ApiError(404, "notFound", f"The 'parameters.managedZone' resource named '{zone_name}' does not exist.")
+            raise ApiError(
+                404, "notFound", f"The 'parameters.managedZone' resource named '{zone_name}' does not exist."
+            )
         if collection is None and method == "GET":
             return self.zones[key]
         if collection == "rrsets" and method == "GET" and item is None:
@@ -187,7 +193,9 @@ class FakeCloudDns:
                     if change["_reads"] >= self.pending_reads:
                         change["status"] = "done"
                     return _public(change)
-        raise ApiError(404, "notFound", f"The 'parameters.changeId' resource named '{change_id}' does not exist.")
+        raise ApiError(
+            404, "notFound", f"The 'parameters.changeId' resource named '{change_id}' does not exist."
+        )
 
     @staticmethod
     def _parse(raw: dict, zone: dict, field: str) -> dict:
@@ -204,7 +212,13 @@ class FakeCloudDns:
 
 
 def _rrset(name: str, rtype: str, ttl: int, rrdatas: list[str]) -> dict:
-    return {"kind": "dns#resourceRecordSet", "name": name, "type": rtype, "ttl": ttl, "rrdatas": list(rrdatas)}
+    return {
+        "kind": "dns#resourceRecordSet",
+        "name": name,
+        "type": rtype,
+        "ttl": ttl,
+        "rrdatas": list(rrdatas),
+    }
 
 
 def _same(current: dict, record: dict) -> bool:

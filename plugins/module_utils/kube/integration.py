@@ -77,21 +77,24 @@ def _deployment_of(obj: dict) -> str | None:
     return obj["metadata"].get("labels", {}).get(names.LABEL_DEPLOYMENT)
 
 
-def check_secret_keys(kube: Kube, namespace: str, keys: list[str]) -> None:
-    """Fail before any write when a binding names a key missing from octo-secrets (values are never kept)."""
+def missing_secret_keys(kube: Kube, namespace: str, keys: list[str]) -> list[str]:
+    """Keys the bindings name that octo-secrets lacks (its values are read in memory, never kept)."""
     if not keys:
-        return
+        return []
     secret = kube.get(res.SECRET, names.SECRETS_NAME, namespace)
-    present = set((secret or {}).get("data") or {})
-    missing = sorted(set(keys) - present)
-    if missing:
-        where = f"Secret {names.SECRETS_NAME} in namespace {namespace}"
-        raise ValidationError(
-            "integration",
-            "env",
-            f"secret key(s) {', '.join(missing)} not found in {where}",
-            missing_keys=missing,
-        )
+    return sorted(set(keys) - set((secret or {}).get("data") or {}))
+
+
+def check_secret_keys(kube: Kube, namespace: str, keys: list[str], check_mode: bool) -> list[str]:
+    """Fail before any write when a binding names a missing key; in check mode a warning, since an earlier
+    task of the same run may create the key."""
+    missing = missing_secret_keys(kube, namespace, keys)
+    if not missing:
+        return []
+    reason = f"secret key(s) {', '.join(missing)} not found in Secret {names.SECRETS_NAME} in namespace {namespace}"
+    if check_mode:
+        return [f"{reason}; a real run fails unless an earlier task creates them"]
+    raise ValidationError("integration", "env", reason, missing_keys=missing)
 
 
 def ensure_namespace(kube: Kube, namespace: str, check_mode: bool) -> bool:
@@ -144,7 +147,7 @@ def _status_from_listing(deployment: dict | None):
 def present(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
     rendered = render(build_request(params))
     request = rendered.request
-    check_secret_keys(kube, request.namespace, rendered.secret_keys)
+    warnings = check_secret_keys(kube, request.namespace, rendered.secret_keys, check_mode)
     namespace_created = ensure_namespace(kube, request.namespace, check_mode)
     actual_all = read_slug_objects(kube, request.namespace, request.slug)
     shared_name = names.integration_service_name(request.slug)
@@ -169,6 +172,8 @@ def present(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
         "public_url": rendered.public_url,
         "exposed": rendered.public_url is not None,
     }
+    if warnings:
+        result["warnings"] = warnings
     if diff:
         result["diff"] = diff_report(the_plan)
     if check_mode:

@@ -65,10 +65,9 @@ class Watch:
             if key in self._seen:
                 continue
             self._seen.add(key)
-            summary = rollout.summarize_event(event)
-            self.timeline.append({"t": elapsed, "event": summary})
+            self.timeline.append({"t": elapsed, "event": event})
             self._on_line(
-                f"{self.name}: {summary['type']} {summary['reason']} {summary['object']}: {summary['message']}"
+                f"{self.name}: {event['type']} {event['reason']} {event['object']}: {event['message']}"
             )
 
 

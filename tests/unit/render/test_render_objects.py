@@ -7,7 +7,11 @@ import hashlib
 import pytest
 import yaml
 
-from ansible_collections.octo.platform.plugins.module_utils.render.integration import TlsSettings, render
+from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
+    TlsSettings,
+    render,
+    slug_selector,
+)
 
 COMMON_LABELS = {
     "app.kubernetes.io/name": "octo-integration",
@@ -292,3 +296,22 @@ def test_render_is_deterministic_and_yaml_safe(exposed_request):
 def test_port_bounds_accepted(network_request, port):
     definition = f"env:\n  - {{ name: HTTP_PORT, default: {port} }}\n"
     assert render(network_request(definition=definition, bindings={})).http_port == port
+
+
+def test_managed_vars_declared_in_the_definition_are_never_taken_from_it(network_request, worker_request):
+    definition = (
+        "env:\n  - { name: HTTP_PORT, required: true }\n  - { name: HTTP_HOST, default: 127.0.0.1 }\n"
+    )
+    env = container_of(render(network_request(definition=definition, bindings={})))["env"]
+    assert env == [{"name": "HTTP_PORT", "value": "8080"}, {"name": "HTTP_HOST", "value": "0.0.0.0"}]
+    worker = render(
+        worker_request(definition="env:\n  - { name: HTTP_HOST, default: 127.0.0.1 }\n", bindings={})
+    )
+    assert worker.objects[1]["spec"]["template"]["spec"]["containers"][0]["env"] == []
+
+
+def test_slug_selector_matches_every_object_including_the_shared_service(exposed_request):
+    rendered = render(exposed_request())
+    selector = slug_selector("orders")
+    assert all(selector.items() <= obj["metadata"]["labels"].items() for obj in rendered.objects)
+    assert selector == {"octo.dev/slug": "orders", "app.kubernetes.io/managed-by": "octo.platform"}

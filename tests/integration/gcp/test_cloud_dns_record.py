@@ -1,0 +1,165 @@
+"""cloud_dns_record through google-cloud-dns against the local Cloud DNS double."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import PROJECT, module_params
+from support.playbook import run_tasks
+
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import DNS_RECORD
+from ansible_collections.octo.platform.plugins.module_utils.gcp.dns_records import converge
+
+ZONE = "octo-zone"
+APEX = "example.test."
+WILDCARD = "*.example.test."
+
+
+def params(fake_dns, records, **extra):
+    return module_params(
+        DNS_RECORD,
+        project=PROJECT,
+        auth_kind="anonymous",
+        dns_endpoint=fake_dns.url,
+        managed_zone=ZONE,
+        records=records,
+        wait_sleep=0.05,
+        **extra,
+    )
+
+
+def platform_records(ip="203.0.113.10", ttl=300):
+    return [
+        {"name": "example.test", "type": "A", "ttl": ttl, "rrdatas": [ip]},
+        {"name": "*.example.test", "type": "A", "ttl": ttl, "rrdatas": [ip]},
+    ]
+
+
+def test_four_runs_check_apply_check_apply(fake_dns):
+    p = params(fake_dns, platform_records())
+    runs = [converge(p, check_mode=check, diff=True) for check in (True, False, True, False)]
+    assert [r["changed"] for r in runs] == [True, True, False, False]
+    assert runs[0]["additions"] == runs[1]["additions"]  # check mode predicted the real change
+    assert runs[1]["status"] == "done"
+    assert set(runs[0]["diff"]["after"]) == {f"{APEX} A", f"{WILDCARD} A"}
+    assert runs[2]["diff"] == {"before": {}, "after": {}}
+    posts = fake_dns.change_posts()
+    assert len(posts) == 1  # apex + wildcard in one Change
+    assert {r["name"] for r in posts[0]["additions"]} == {APEX, WILDCARD}
+    assert fake_dns.get(PROJECT, ZONE, WILDCARD, "A")["rrdatas"] == ["203.0.113.10"]
+
+
+def test_replace_data_and_ttl_in_one_change(fake_dns):
+    converge(params(fake_dns, platform_records()))
+    result = converge(params(fake_dns, platform_records(ip="198.51.100.7", ttl=60)), diff=True)
+    assert result["changed"]
+    last = fake_dns.change_posts()[-1]
+    assert len(fake_dns.change_posts()) == 2
+    assert sorted(r["name"] for r in last["deletions"]) == sorted([APEX, WILDCARD])
+    assert all(r["ttl"] == 300 and r["rrdatas"] == ["203.0.113.10"] for r in last["deletions"])
+    assert all(r["ttl"] == 60 and r["rrdatas"] == ["198.51.100.7"] for r in last["additions"])
+    assert result["diff"]["before"][f"{APEX} A"] == {"ttl": 300, "rrdatas": ["203.0.113.10"]}
+    assert result["diff"]["after"][f"{APEX} A"] == {"ttl": 60, "rrdatas": ["198.51.100.7"]}
+
+
+def test_stale_deletion_is_reread_and_retried(fake_dns):
+    converge(params(fake_dns, platform_records()))
+    # Another writer changes the apex right after our read: our exact-match deletion is stale (412).
+    fake_dns.after_list = lambda: fake_dns.put(PROJECT, ZONE, APEX, "A", 120, ["192.0.2.99"])
+    result = converge(params(fake_dns, platform_records(ip="198.51.100.7")))
+    assert len(result["conflicts"]) == 1 and "412" in result["conflicts"][0]
+    assert fake_dns.get(PROJECT, ZONE, APEX, "A") == {
+        "kind": "dns#resourceRecordSet", "name": APEX, "type": "A", "ttl": 300, "rrdatas": ["198.51.100.7"],
+    }  # fmt: skip
+    assert {"name": APEX, "type": "A", "ttl": 120, "rrdatas": ["192.0.2.99"]} in result["deletions"]
+
+
+def test_existing_record_on_add_is_reread_and_retried(fake_dns):
+    fake_dns.after_list = lambda: fake_dns.put(PROJECT, ZONE, APEX, "A", 300, ["192.0.2.1"])
+    result = converge(params(fake_dns, platform_records()[:1]))
+    assert len(result["conflicts"]) == 1 and "409" in result["conflicts"][0]
+    assert fake_dns.get(PROJECT, ZONE, APEX, "A")["rrdatas"] == ["203.0.113.10"]
+
+
+def test_retries_are_bounded(fake_dns):
+    converge(params(fake_dns, platform_records()))
+    flips = iter(range(100))
+
+    def keep_changing():
+        fake_dns.put(PROJECT, ZONE, APEX, "A", 100 + next(flips), ["192.0.2.1"])
+        fake_dns.after_list = keep_changing
+
+    fake_dns.after_list = keep_changing
+    with pytest.raises(OctoError, match="gave up after 3 attempts"):
+        converge(params(fake_dns, platform_records(ip="198.51.100.7"), retries=2))
+    assert len(fake_dns.change_posts()) == 1  # only the first, successful Change went through
+
+
+def test_absent_deletes_whatever_is_there(fake_dns):
+    converge(params(fake_dns, platform_records()))
+    p = params(fake_dns, [{"name": "*.example.test", "type": "A"}], state="absent")
+    assert converge(p, check_mode=True)["changed"]
+    assert fake_dns.get(PROJECT, ZONE, WILDCARD, "A") is not None
+    assert converge(p)["changed"]
+    assert fake_dns.get(PROJECT, ZONE, WILDCARD, "A") is None
+    assert not converge(p)["changed"]
+
+
+@pytest.mark.parametrize(
+    "records, field",
+    [
+        ([{"name": "example.test", "rrdatas": ["not-an-ip"]}], "records[0].rrdatas"),
+        ([{"name": "other.test", "rrdatas": ["192.0.2.1"]}], "records[0].name"),
+        ([{"name": "example.test", "rrdatas": []}], "records[0].rrdatas"),
+        ([{"name": "example.test", "rrdatas": ["192.0.2.1"]}] * 2, "records[1]"),
+    ],
+)
+def test_bad_input_fails_before_any_write(fake_dns, records, field):
+    with pytest.raises(ValidationError) as err:
+        converge(params(fake_dns, records))
+    assert err.value.field == field
+    assert fake_dns.change_posts() == []
+
+
+def test_unknown_zone_is_a_clear_error(fake_dns):
+    p = params(fake_dns, platform_records())
+    p["managed_zone"] = "missing-zone"
+    with pytest.raises(OctoError, match="Failed to find managed zone missing-zone: it does not exist"):
+        converge(p)
+
+
+def test_through_ansible_playbook(fake_dns, dns_env):
+    task = {
+        "name": "records",
+        "octo.platform.cloud_dns_record": {
+            "managed_zone": ZONE,
+            "records": platform_records(),
+            "wait_sleep": 0.1,
+        },
+    }
+    statuses = []
+    for check in (True, False, True, False):
+        run = run_tasks([task], check=check, diff=True, env=dns_env)
+        assert run.rc == 0, run.output
+        statuses.append(run.task("records")["status"])
+    assert statuses == ["changed", "changed", "ok", "ok"]
+    assert f"{WILDCARD} A" in run.output or len(fake_dns.change_posts()) == 1
+    assert fake_dns.get(PROJECT, ZONE, APEX, "A")["rrdatas"] == ["203.0.113.10"]
+
+
+def test_dns_role_writes_apex_and_wildcard(fake_dns, dns_env):
+    role = {
+        "name": "dns role",
+        "ansible.builtin.include_role": {"name": "octo.platform.dns"},
+        "vars": {"dns_domain": "example.test", "dns_managed_zone": ZONE, "dns_static_ip": "203.0.113.20"},
+    }
+    first = run_tasks([role], env=dns_env, diff=True)
+    assert first.rc == 0, first.output
+    second = run_tasks([role], env=dns_env)
+    assert second.rc == 0, second.output
+    assert "changed" in first.statuses() and "changed" not in second.statuses()
+    assert len(fake_dns.change_posts()) == 1
+    for name in (APEX, WILDCARD):
+        assert fake_dns.get(PROJECT, ZONE, name, "A")["rrdatas"] == ["203.0.113.20"]
+    bad = run_tasks([{**role, "vars": {**role["vars"], "dns_static_ip": "not-an-ip"}}], env=dns_env)
+    assert bad.rc != 0 and len(fake_dns.change_posts()) == 1

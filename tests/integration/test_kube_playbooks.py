@@ -1,0 +1,141 @@
+"""The Kubernetes modules and playbooks through a real ansible-playbook: live progress, secrecy, shipped playbooks."""
+
+from __future__ import annotations
+
+import os
+import secrets as pysecrets
+import string
+import subprocess
+
+from k8s_support import SAMPLES, TEST_IMAGE, managed_objects
+from support.playbook import REPO_ROOT, ansible_bin, run_tasks
+
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+
+
+def orders_task(namespace, **overrides):
+    args = {
+        "namespace": namespace,
+        "slug": "http-orders",
+        "deployment_id": "orders-1",
+        "definition_file": str(SAMPLES / "http-orders.yaml"),
+        "image": TEST_IMAGE,
+        "env": {"API_KEY": {"secret": "ORDERS_API_KEY"}},
+        "wait_sleep": 1,
+        **overrides,
+    }
+    return {"name": "deploy orders", "octo.platform.integration": args}
+
+
+def secret_task(namespace, variable):
+    """Values come from variables, as from a vault: ansible-core shows task source lines on errors."""
+    return {
+        "name": "set secret",
+        "octo.platform.integration_secret": {
+            "namespace": namespace,
+            "values": {"ORDERS_API_KEY": "{{ " + variable + " }}"},
+        },
+    }
+
+
+def test_four_runs_and_live_progress(kubeconfig, namespace):
+    value = "".join(pysecrets.choice(string.ascii_letters) for _ in range(40))
+    tasks = [secret_task(namespace, "api_key"), orders_task(namespace, replicas=2)]
+    statuses = []
+    for check in (True, False, True, False):
+        run = run_tasks(tasks, check=check, diff=True, extra_vars={"api_key": value})
+        assert run.rc == 0, run.output
+        statuses.append(run.task("deploy orders")["status"])
+        if not check and statuses.count("changed") == 2:
+            first_apply = run
+    assert statuses == ["changed", "changed", "ok", "ok"]
+    assert "octo-dep-orders-1: 2/2 pods ready" in first_apply.stdout
+    result = first_apply.task("deploy orders")["result"]
+    assert result["rollout"]["state"] == "complete"
+    assert any("status" in entry for entry in result["timeline"])
+
+
+def test_secret_value_never_shown(kubeconfig, namespace):
+    value = "".join(pysecrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    rotated = "".join(pysecrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    tasks = [
+        secret_task(namespace, "value"),
+        orders_task(namespace),
+        {**secret_task(namespace, "rotated"), "name": "rotate secret"},
+        {"name": "catalog", "octo.platform.integration_secret_info": {"namespace": namespace}},
+        {
+            "name": "bad name",
+            "octo.platform.integration_secret": {
+                "namespace": namespace,
+                "values": {"bad-name": "{{ value }}"},
+            },
+            "ignore_errors": True,
+        },
+    ]
+    run = run_tasks(tasks, diff=True, verbosity=3, extra_vars={"value": value, "rotated": rotated})
+    assert run.task("rotate secret")["result"]["rolled"] == ["octo-dep-orders-1"]
+    assert run.task("bad name")["status"] == "ignored"
+    assert [e["name"] for e in run.task("catalog")["result"]["secrets"]] == ["ORDERS_API_KEY"]
+    for sentinel in (value, rotated):
+        assert sentinel not in run.output
+        assert sentinel not in str(run.results)
+    kube = Kube({"kubeconfig": kubeconfig})
+    for obj in managed_objects(kube, namespace).values():
+        assert value not in str(obj["metadata"]) and rotated not in str(obj["metadata"])
+
+
+def test_failing_image_fails_fast_with_events(kubeconfig, namespace):
+    tasks = [
+        secret_task(namespace, "api_key"),
+        orders_task(namespace, image=f"{TEST_IMAGE}-fail-pull", wait_timeout=240),
+    ]
+    run = run_tasks(tasks, extra_vars={"api_key": "x" * 32})
+    assert run.rc != 0
+    result = run.task("deploy orders")["result"]
+    assert result["rollout"]["reason"] == "ImagePullBackOff"
+    assert "Failed to roll out Deployment" in result["msg"]
+    assert "Warning Failed pod/" in run.stdout
+
+
+def playbook(name, namespace, *extra, check=False):
+    command = [
+        ansible_bin("ansible-playbook"),
+        f"playbooks/{name}.yml",
+        "-e",
+        f"octo_namespace={namespace}",
+        *extra,
+    ]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    return subprocess.run(
+        command + (["--check"] if check else []),
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_shipped_playbooks_deploy_and_undeploy_the_samples(kubeconfig, namespace):
+    kube = Kube({"kubeconfig": kubeconfig})
+    demo = playbook("demo", namespace, "-e", f"octo_image={TEST_IMAGE}")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "http-orders/http-orders-1: 2/2 ready" in demo.stdout
+    assert f"internal http://octo-int-http-orders.{namespace}:8080" in demo.stdout
+    assert "public http://http-orders.octo.localtest.me" in demo.stdout
+    assert "nightly-report/nightly-report-1: 1/1 ready, internal -, public -" in demo.stdout
+    assert len(managed_objects(kube, namespace)) == 5 + 4 + 2  # exposed HTTP, private HTTP, worker
+
+    again = playbook("integrations", namespace, "-e", f"octo_image={TEST_IMAGE}")
+    assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout
+
+    gone = playbook("undeploy", namespace, "-e", "deployment_id=fulfilment-1")
+    assert gone.returncode == 0, gone.stdout
+    assert not any(
+        name.endswith("fulfilment-1") or name.endswith("-fulfilment")
+        for _, name in managed_objects(kube, namespace)
+    )
+
+    missing = playbook("undeploy", namespace)
+    assert missing.returncode != 0 and "deployment_id=<id>" in missing.stdout
