@@ -476,6 +476,8 @@ def cmd_up() -> int:
         return 0
     if running_pids():
         log(f"restarting a partly running cluster (stopped {', '.join(stop_all())})")
+    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        binary(name)  # fails before anything is written when one is missing
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cleaned up like Ctrl-C below
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     if not (PKI / "tokens.csv").exists():

@@ -1,0 +1,45 @@
+"""The collection builds into a tarball that installs, and ansible-doc renders every module from it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from support.playbook import REPO_ROOT, ansible_bin
+
+MODULES = sorted(p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("*.py"))
+
+
+def run(command, cwd, **env):
+    return subprocess.run(
+        command, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_build_install_and_render_docs(tmp_path):
+    built = run(
+        [ansible_bin("ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path)], REPO_ROOT
+    )
+    assert built.returncode == 0, built.stderr
+    [tarball] = tmp_path.glob("octo-platform-*.tar.gz")
+
+    target = tmp_path / "installed"
+    installed = run(
+        [ansible_bin("ansible-galaxy"), "collection", "install", "-p", str(target), str(tarball)], tmp_path
+    )
+    assert installed.returncode == 0, installed.stderr
+    root = target / "ansible_collections" / "octo" / "platform"
+    assert (root / "meta" / "runtime.yml").exists()
+    assert not (root / "tests").exists() and not (root / ".venv").exists()
+
+    assert MODULES
+    for module in MODULES:
+        doc = run(
+            [ansible_bin("ansible-doc"), f"octo.platform.{module}"],
+            tmp_path,
+            ANSIBLE_COLLECTIONS_PATH=str(target),
+        )
+        assert doc.returncode == 0 and "EXAMPLES" in doc.stdout and "RETURN VALUES" in doc.stdout, (
+            module,
+            doc.stderr,
+        )
