@@ -27,10 +27,10 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 import cluster_pki
 
-HERE = Path(__file__).resolve().parent
 CACHE_DIR = Path(os.environ.get("OCTO_CACHE_DIR", "~/.cache/octo-platform")).expanduser()
 STATE_DIR = Path(os.environ.get("OCTO_CLUSTER_DIR", CACHE_DIR / "cluster")).expanduser()
 BIN_DIR = CACHE_DIR / "bin"

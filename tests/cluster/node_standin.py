@@ -82,8 +82,8 @@ class NodeKeeper:
             for name in self.names:
                 try:
                     self.keep(name, heartbeat)
-                except Exception:
-                    log.exception("keeping node %s failed; retrying", name)
+                except Exception as error:
+                    log.warning("keeping node %s failed (%s); retrying", name, error)
             if heartbeat:
                 last_heartbeat = time.monotonic()
             time.sleep(TAINT_CHECK_SECONDS)
@@ -505,6 +505,7 @@ def main() -> None:
     parser.add_argument("--node", action="append", required=True, dest="nodes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry warnings repeat ours
     keeper = NodeKeeper(config.new_client_from_config(config_file=args.kubeconfig), args.nodes)
     threading.Thread(target=keeper.run, name="nodes", daemon=True).start()
     PodDriver(config.new_client_from_config(config_file=args.kubeconfig), args.nodes).run()

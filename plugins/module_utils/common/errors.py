@@ -32,3 +32,12 @@ class DependencyError(OctoError):
             f"install the Python package '{package}' on the host that runs this module"
             + (f" ({error})" if error else ""),
         )
+
+
+class ItemFailed(OctoError):
+    """Re-raises a per-item failure whose message is already "Failed to ..."."""
+
+    def __init__(self, message: str, **details):
+        Exception.__init__(self, message)
+        self.verb, self.what, self.reason = "", "", message
+        self.details = details

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import Counter
 from urllib.parse import urlencode
 
@@ -85,6 +86,7 @@ class Kube:
         if not cfg.verify_ssl:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.requests: Counter = Counter()
+        self._count_lock = threading.Lock()
 
     @property
     def reads(self) -> int:
@@ -109,7 +111,8 @@ class Kube:
         """Send one request; returns the decoded JSON answer, None for 404 on GET/DELETE."""
         url = self.host + path + ("?" + urlencode(query) if query else "")
         payload = None if body is None else json.dumps(body).encode()
-        self.requests[method] += 1
+        with self._count_lock:
+            self.requests[method] += 1
         try:
             resp = self._pool.request(
                 method,

@@ -14,7 +14,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.args import a
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
-from ansible_collections.octo.platform.plugins.module_utils.kube.integration import ensure_namespace
+from ansible_collections.octo.platform.plugins.module_utils.kube.converge import ensure_namespace
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names, secrets
 
