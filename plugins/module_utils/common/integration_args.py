@@ -1,4 +1,4 @@
-"""Argument spec of one integration deployment, shared by the single and the bulk modules."""
+"""Argument specs of integration deployments, shared by the single (`integration`) and bulk (`integrations`) modules."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ from ansible.module_utils.basic import env_fallback
 
 DEFAULT_IMAGE = "ghcr.io/octo-run/octo:0.1.4"
 
-INTEGRATION = {
+# Options a bulk call sets once for all its integrations; an item may override each.
+SHARED = {
+    "image": {"type": "str", "default": DEFAULT_IMAGE},
+    "namespace": {"type": "str", "default": "octo-dev"},
+    "base_domain": {"type": "str", "fallback": (env_fallback, ["OCTO_BASE_DOMAIN"])},
+    "tls_mode": {"type": "str", "default": "http01", "choices": ["http01", "wildcard", "none"]},
+    "cluster_issuer": {"type": "str", "default": "letsencrypt-prod"},
+    "wildcard_secret": {"type": "str", "default": "octo-wildcard-tls"},
+    "ingress_class": {"type": "str", "default": "traefik"},
+}
+
+# Options of one deployment.
+DEPLOYMENT = {
     "name": {"type": "str"},
     "slug": {"type": "str"},
     "deployment_id": {"type": "str", "required": True, "aliases": ["id"]},
@@ -14,14 +26,21 @@ INTEGRATION = {
     "definition_file": {"type": "path"},
     "env": {"type": "dict", "default": {}},
     "replicas": {"type": "int", "default": 1},
-    "image": {"type": "str", "default": DEFAULT_IMAGE},
-    "namespace": {"type": "str", "default": "octo-dev"},
     "expose": {"type": "bool", "default": False},
     "subdomain": {"type": "str"},
-    "base_domain": {"type": "str", "fallback": (env_fallback, ["OCTO_BASE_DOMAIN"])},
-    "tls_mode": {"type": "str", "default": "http01", "choices": ["http01", "wildcard", "none"]},
-    "cluster_issuer": {"type": "str", "default": "letsencrypt-prod"},
-    "wildcard_secret": {"type": "str", "default": "octo-wildcard-tls"},
-    "ingress_class": {"type": "str", "default": "traefik"},
+}
+
+INTEGRATION = {
+    **DEPLOYMENT,
+    **SHARED,
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+}
+
+# A bulk item: the deployment options, plus the shared ones without defaults (unset means "the call's value").
+BULK_ITEM = {
+    **{key: dict(spec, required=key in ("slug", "deployment_id")) for key, spec in DEPLOYMENT.items()},
+    **{
+        key: {k: v for k, v in spec.items() if k not in ("default", "fallback")}
+        for key, spec in SHARED.items()
+    },
 }

@@ -37,7 +37,7 @@ def resolve_env(definition: Definition, bindings: object, fail: Fail) -> Resolve
         if decl.required and decl.default is None and decl.name not in bound and decl.name not in MANAGED_ENV
     ]
     if missing:
-        raise fail("bindings", f"required env var(s) without a binding or a default: {', '.join(missing)}")
+        raise fail("env", f"required env var(s) without a binding or a default: {', '.join(missing)}")
     entries: list[dict] = []
     secret_keys: set[str] = set()
     for decl in definition.env:
@@ -61,13 +61,13 @@ def _check_bindings(definition: Definition, bindings: object, fail: Fail) -> dic
     if bindings is None:
         return {}
     if not isinstance(bindings, Mapping):
-        raise fail("bindings", "must be a mapping of env var name to {value: ...} or {secret: ...}")
+        raise fail("env", "must be a mapping of env var name to {value: ...} or {secret: ...}")
     declared = [decl.name for decl in definition.env]
     checked: dict[str, dict] = {}
     for name, binding in bindings.items():
         if not isinstance(name, str) or not is_env_name(name):
-            raise fail("bindings", "every key must be an UPPER_SNAKE_CASE env var name")
-        field = f"bindings.{name}"
+            raise fail("env", "every key must be an UPPER_SNAKE_CASE env var name")
+        field = f"env.{name}"
         if name in MANAGED_ENV:
             raise fail(field, f"{name} is managed by the module and cannot be bound")
         if name not in declared:

@@ -91,7 +91,7 @@ def test_other_top_level_keys_and_env_extras_are_opaque(network_request):
 def test_undeclared_binding_suggests_close_names(network_request):
     bindings = {"API_KEY": {"secret": SECRET_KEY}, "LOG_LEVLE": {"value": LITERAL}}
     err = failure(network_request(bindings=bindings))
-    assert err.field == "bindings.LOG_LEVLE"
+    assert err.field == "env.LOG_LEVLE"
     assert "not declared" in str(err)
     assert "did you mean LOG_LEVEL?" in str(err)
     assert_no_values(err, LITERAL, SECRET_KEY)
@@ -99,14 +99,14 @@ def test_undeclared_binding_suggests_close_names(network_request):
 
 def test_undeclared_binding_lists_declared_names_without_close_match(worker_request):
     err = failure(worker_request(bindings={"DSN": {"value": "x"}, "ZZZ": {"secret": SECRET_KEY}}))
-    assert err.field == "bindings.ZZZ"
+    assert err.field == "env.ZZZ"
     assert "declared: DSN" in str(err)
     assert_no_values(err, SECRET_KEY)
 
 
 def test_binding_without_env_section(network_request):
     err = failure(network_request(definition="name: plain\n", bindings={"TOKEN": {"value": LITERAL}}))
-    assert err.field == "bindings.TOKEN"
+    assert err.field == "env.TOKEN"
     assert "it declares none" in str(err)
     assert_no_values(err, LITERAL)
 
@@ -115,7 +115,7 @@ def test_required_without_binding_or_default(network_request):
     definition = "env:\n  - { name: A, required: true }\n  - { name: B, required: true, default: x }\n"
     definition += "  - { name: C, required: true }\n"
     err = failure(network_request(definition=definition, bindings={}))
-    assert err.field == "bindings"
+    assert err.field == "env"
     assert "required env var(s) without a binding or a default: A, C" in str(err)
 
 
@@ -123,7 +123,7 @@ def test_required_without_binding_or_default(network_request):
 def test_managed_vars_cannot_be_bound(network_request, name):
     bindings = {"API_KEY": {"secret": "K"}, name: {"value": "12345"}}
     err = failure(network_request(bindings=bindings))
-    assert err.field == f"bindings.{name}"
+    assert err.field == f"env.{name}"
     assert "managed" in str(err)
     assert_no_values(err, "12345")
 
@@ -131,15 +131,15 @@ def test_managed_vars_cannot_be_bound(network_request, name):
 @pytest.mark.parametrize(
     ("binding", "field", "words"),
     [
-        ({"secret": SECRET_KEY, "valeu": LITERAL}, "bindings.API_KEY", "unknown key(s) valeu"),
-        ({}, "bindings.API_KEY", "needs 'value' or 'secret'"),
-        ({"value": None, "secret": None}, "bindings.API_KEY", "needs 'value' or 'secret'"),
-        (LITERAL, "bindings.API_KEY", "must be a mapping"),
-        ({"value": True}, "bindings.API_KEY.value", "must be a string"),
-        ({"value": [LITERAL]}, "bindings.API_KEY.value", "must be a string"),
-        ({"secret": "private_key_name"}, "bindings.API_KEY.secret", "UPPER_SNAKE_CASE"),
-        ({"secret": LITERAL}, "bindings.API_KEY.secret", "UPPER_SNAKE_CASE"),
-        ({"value": LITERAL, "secret": "my-key"}, "bindings.API_KEY.secret", "UPPER_SNAKE_CASE"),
+        ({"secret": SECRET_KEY, "valeu": LITERAL}, "env.API_KEY", "unknown key(s) valeu"),
+        ({}, "env.API_KEY", "needs 'value' or 'secret'"),
+        ({"value": None, "secret": None}, "env.API_KEY", "needs 'value' or 'secret'"),
+        (LITERAL, "env.API_KEY", "must be a mapping"),
+        ({"value": True}, "env.API_KEY.value", "must be a string"),
+        ({"value": [LITERAL]}, "env.API_KEY.value", "must be a string"),
+        ({"secret": "private_key_name"}, "env.API_KEY.secret", "UPPER_SNAKE_CASE"),
+        ({"secret": LITERAL}, "env.API_KEY.secret", "UPPER_SNAKE_CASE"),
+        ({"value": LITERAL, "secret": "my-key"}, "env.API_KEY.secret", "UPPER_SNAKE_CASE"),
     ],
 )
 def test_bad_binding(network_request, binding, field, words):
@@ -150,9 +150,9 @@ def test_bad_binding(network_request, binding, field, words):
 
 
 def test_bindings_must_be_a_mapping_with_env_names(network_request):
-    assert failure(network_request(bindings=[("API_KEY", {"secret": "K"})])).field == "bindings"
+    assert failure(network_request(bindings=[("API_KEY", {"secret": "K"})])).field == "env"
     err = failure(network_request(bindings={"api_key": {"value": LITERAL}}))
-    assert err.field == "bindings"
+    assert err.field == "env"
     assert "UPPER_SNAKE_CASE" in str(err)
     assert_no_values(err, LITERAL)
 

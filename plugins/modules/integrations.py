@@ -1,0 +1,164 @@
+#!/usr/bin/python
+"""Deploy many Octo integrations in one call."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: integrations
+short_description: Deploy many Octo integrations in one call
+version_added: 0.1.0
+description:
+  - The bulk form of M(octo.platform.integration) - same objects, validation, check mode, diff mode and secrecy -
+    for dozens to hundreds of integrations in one module process.
+  - Every item is validated and rendered before the first write; a bad item fails the call naming it.
+  - It reads with one LIST per kind and namespace for the whole set, writes only the objects that differ (with
+    bounded parallelism across integrations), and waits for all rollouts together, so a run that changes nothing
+    makes no write and a number of reads that does not grow with the number of integrations.
+  - One item failing to apply or to roll out does not stop the others; the call then fails naming each failed item,
+    with every item's result.
+options:
+  integrations:
+    description:
+      - The deployments to converge. Each item takes the options of M(octo.platform.integration) listed here;
+        the shared ones (O(image), O(namespace), O(base_domain), O(tls_mode), O(cluster_issuer),
+        O(wildcard_secret), O(ingress_class)) default to the call's value.
+      - A O(integrations[].definition_file) is read on the host that runs the module.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name: {description: Display name. Defaults to the slug., type: str}
+      slug: {description: Integration slug; a DNS label., type: str, required: true}
+      deployment_id: {description: Deployment identifier; a DNS label., type: str, required: true, aliases: [id]}
+      definition: {description: The definition YAML as text., type: str}
+      definition_file: {description: Path of the definition YAML., type: path}
+      env: {description: Env bindings as for M(octo.platform.integration)., type: dict, default: {}}
+      replicas: {description: Number of pods., type: int, default: 1}
+      expose: {description: Publish with an Ingress., type: bool, default: false}
+      subdomain: {description: Subdomain of the public host. Defaults to the slug., type: str}
+      image: {description: Runtime image for this item., type: str}
+      namespace: {description: Namespace for this item., type: str}
+      base_domain: {description: Base domain for this item., type: str}
+      tls_mode: {description: TLS mode for this item., type: str, choices: [http01, wildcard, none]}
+      cluster_issuer: {description: ClusterIssuer for this item., type: str}
+      wildcard_secret: {description: Wildcard certificate Secret for this item., type: str}
+      ingress_class: {description: IngressClass for this item., type: str}
+  image:
+    description: The Octo runtime image.
+    type: str
+    default: ghcr.io/octo-run/octo:0.1.4
+  namespace:
+    description: Namespace of the objects; created when missing.
+    type: str
+    default: octo-dev
+  base_domain:
+    description: Base domain of the platform. Falls back to E(OCTO_BASE_DOMAIN).
+    type: str
+  tls_mode:
+    description: TLS of exposed integrations, as for M(octo.platform.integration).
+    type: str
+    choices: [http01, wildcard, none]
+    default: http01
+  cluster_issuer:
+    description: cert-manager ClusterIssuer for O(tls_mode=http01).
+    type: str
+    default: letsencrypt-prod
+  wildcard_secret:
+    description: Secret holding the wildcard certificate for O(tls_mode=wildcard).
+    type: str
+    default: octo-wildcard-tls
+  ingress_class:
+    description: IngressClass of the Ingresses.
+    type: str
+    default: traefik
+  parallel:
+    description: How many integrations are written at the same time.
+    type: int
+    default: 4
+extends_documentation_fragment:
+  - octo.platform.k8s_auth
+  - octo.platform.wait
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly what a real run would change, with no writes.
+  diff_mode:
+    support: full
+    description: Shows a YAML before/after of each object that changes.
+  action_group:
+    support: full
+    membership: [octo.platform.k8s]
+notes:
+  - Progress is not printed while waiting; each item's result carries its status timeline.
+author:
+  - octo.platform maintainers
+"""
+
+EXAMPLES = r"""
+- name: Deploy every integration of the inventory
+  octo.platform.integrations:
+    base_domain: octo.example.com
+    integrations:
+      - slug: http-orders
+        deployment_id: orders-1
+        definition_file: /srv/octo/http-orders.yaml
+        env: {API_KEY: {secret: ORDERS_API_KEY}}
+        replicas: 2
+        expose: true
+      - slug: nightly-report
+        deployment_id: report-1
+        definition_file: /srv/octo/nightly-report.yaml
+        env: {REPORT_BUCKET: reports}
+"""
+
+RETURN = r"""
+integrations:
+  description: One result per item, in input order, with the keys M(octo.platform.integration) returns plus C(failed).
+  returned: always
+  type: list
+  elements: dict
+summary:
+  description: Counts of items, changed items and failed items.
+  returned: always
+  type: dict
+  sample: {total: 20, changed: 0, failed: 0}
+api_requests:
+  description: API requests the call made, by HTTP verb (GET reads; PATCH, POST, DELETE writes).
+  returned: always
+  type: dict
+  sample: {GET: 6}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.octo.platform.plugins.module_utils.common import runner
+from ansible_collections.octo.platform.plugins.module_utils.common.args import K8S_AUTH, WAIT
+from ansible_collections.octo.platform.plugins.module_utils.common.integration_args import BULK_ITEM, SHARED
+from ansible_collections.octo.platform.plugins.module_utils.kube.integrations import converge
+
+ARGUMENT_SPEC = {
+    "integrations": {
+        "type": "list",
+        "elements": "dict",
+        "required": True,
+        "options": BULK_ITEM,
+        "mutually_exclusive": [("definition", "definition_file")],
+        "required_one_of": [("definition", "definition_file")],
+    },
+    **SHARED,
+    "parallel": {"type": "int", "default": 4},
+    **K8S_AUTH,
+    **WAIT,
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    outcome = runner.run(converge, module)
+    if outcome.failed:
+        module.fail_json(**outcome.result)
+    module.exit_json(**outcome.result)
+
+
+if __name__ == "__main__":
+    main()

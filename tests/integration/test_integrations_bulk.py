@@ -1,0 +1,112 @@
+"""The bulk form: one process converges a set; no-op runs make no writes and constant reads."""
+
+from __future__ import annotations
+
+import pytest
+from k8s_support import TEST_IMAGE, managed_objects, module_params, sample
+
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.integrations import converge
+from ansible_collections.octo.platform.plugins.modules.integrations import ARGUMENT_SPEC
+
+
+def items(count: int, **overrides) -> list[dict]:
+    """A mix of exposed HTTP, private HTTP and worker integrations."""
+    made = []
+    for index in range(count):
+        kind = index % 3
+        if kind == 0:
+            item = {
+                "slug": f"orders-{index}",
+                "definition": sample("http-orders"),
+                "env": {"API_KEY": "k"},
+                "expose": True,
+            }
+        elif kind == 1:
+            item = {
+                "slug": f"fulfil-{index}",
+                "definition": sample("fulfilment"),
+                "env": {"WAREHOUSE_DSN": "pg://x"},
+            }
+        else:
+            item = {
+                "slug": f"report-{index}",
+                "definition": sample("nightly-report"),
+                "env": {"REPORT_BUCKET": "b"},
+            }
+        made.append({**item, "deployment_id": f"dep-{index}", **overrides})
+    return made
+
+
+def bulk(kubeconfig, namespace, integrations, **params):
+    return module_params(
+        ARGUMENT_SPEC,
+        kubeconfig=kubeconfig,
+        namespace=namespace,
+        image=TEST_IMAGE,
+        base_domain="octo.example.com",
+        wait_sleep=1,
+        integrations=integrations,
+        **params,
+    )
+
+
+def test_four_runs_and_constant_reads(kubeconfig, namespace):
+    counts = {}
+    for size in (4, 12):
+        params = bulk(kubeconfig, namespace, items(size))
+        check = converge(params, check_mode=True, diff=True)
+        applied = converge(params, diff=True)
+        assert check["changed"] and applied["changed"]
+        assert [r["objects"] for r in check["integrations"]] == [
+            r["objects"] for r in applied["integrations"]
+        ]
+        assert all(r["rollout"]["state"] == "complete" for r in applied["integrations"])
+        assert converge(params, check_mode=True)["changed"] is False
+        kube = Kube({"kubeconfig": kubeconfig})
+        noop = converge(params, kube=kube)
+        assert noop["changed"] is False and noop["summary"] == {"total": size, "changed": 0, "failed": 0}
+        assert set(kube.requests) == {"GET"}, kube.requests
+        counts[size] = kube.requests["GET"]
+    assert counts[4] == counts[12], counts
+
+
+def test_objects_match_the_single_form(kubeconfig, namespace):
+    converge(bulk(kubeconfig, namespace, items(3)))
+    found = managed_objects(Kube({"kubeconfig": kubeconfig}), namespace)
+    assert ("Ingress", "octo-dep-dep-0") in found
+    assert ("Service", "octo-int-fulfil-1") in found
+    assert ("Service", "octo-dep-dep-2") not in found  # the worker has no Service
+    assert len(found) == 5 + 4 + 2
+
+
+def test_bad_item_fails_before_any_write_naming_it(kubeconfig, namespace):
+    batch = items(5)
+    batch[3]["env"] = {**batch[3]["env"], "TYPO_VAR": "x"}
+    kube = Kube({"kubeconfig": kubeconfig})
+    with pytest.raises(OctoError, match=r"integrations\[3\] \(orders-3/dep-3\)") as err:
+        converge(bulk(kubeconfig, namespace, batch), kube=kube)
+    assert "TYPO_VAR" in str(err.value)
+    assert kube.writes == 0 and kube.reads == 0
+    assert managed_objects(kube, namespace) == {}
+
+
+def test_duplicate_ids_fail_before_any_write(kubeconfig, namespace):
+    batch = items(2)
+    batch[1]["deployment_id"] = batch[0]["deployment_id"]
+    kube = Kube({"kubeconfig": kubeconfig})
+    with pytest.raises(OctoError, match="appears twice"):
+        converge(bulk(kubeconfig, namespace, batch), kube=kube)
+    assert kube.writes == 0
+
+
+def test_one_failing_rollout_does_not_stop_the_others(kubeconfig, namespace):
+    batch = items(3)
+    batch[1]["image"] = f"{TEST_IMAGE}-crash"
+    with pytest.raises(OctoError, match="1 of 3 integrations") as err:
+        converge(bulk(kubeconfig, namespace, batch, wait_timeout=240))
+    results = err.value.details["integrations"]
+    assert [r["failed"] for r in results] == [False, True, False]
+    assert results[1]["rollout"]["reason"] == "CrashLoopBackOff"
+    assert results[0]["rollout"]["state"] == results[2]["rollout"]["state"] == "complete"
