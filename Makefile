@@ -47,7 +47,11 @@ test: lint
 	@tests/cluster/build.sh
 	$(PY) -m pytest tests/unit tests/integration
 
-bench: cluster
+$(VENV)/.installed-bench: $(STAMP) requirements-bench.txt
+	$(PY) -m pip install -q -r requirements-bench.txt
+	@touch $@
+
+bench: $(VENV)/.installed-bench cluster
 	$(PY) bench/run.py
 
 clean: cluster-down

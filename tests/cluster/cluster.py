@@ -40,9 +40,11 @@ LOGS = STATE_DIR / "logs"
 ETCD_DATA = STATE_DIR / "etcd-data"
 PORTS_FILE = STATE_DIR / "ports.json"
 KUBECONFIG = STATE_DIR / "kubeconfig"
+AUDIT_POLICY = STATE_DIR / "audit-policy.yaml"
+AUDIT_LOG = LOGS / "audit.log"  # one JSON line per request: the benchmark counts requests from it
 COMPONENT_KUBECONFIGS = STATE_DIR / "kubeconfigs"
 # Everything `down` removes; the state dir itself goes only if nothing else is left in it.
-STATE_ENTRIES = (PKI, PIDS, LOGS, ETCD_DATA, PORTS_FILE, KUBECONFIG, COMPONENT_KUBECONFIGS)
+STATE_ENTRIES = (PKI, PIDS, LOGS, ETCD_DATA, PORTS_FILE, KUBECONFIG, COMPONENT_KUBECONFIGS, AUDIT_POLICY)
 
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"
@@ -314,6 +316,11 @@ def commands(ports: dict[str, int]) -> dict[str, list[str]]:
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
             "--profiling=false",
+            f"--audit-policy-file={AUDIT_POLICY}",
+            f"--audit-log-path={AUDIT_LOG}",
+            "--audit-log-format=json",
+            "--audit-log-maxsize=200",
+            "--audit-log-maxbackup=1",
         ],
         "kube-controller-manager": [
             binary("kube-controller-manager"),
@@ -484,6 +491,16 @@ def cmd_up() -> int:
         cluster_pki.generate(PKI, SERVICE_IP)
     ports = choose_ports()
     write_kubeconfigs(ports["apiserver"])
+    LOGS.mkdir(parents=True, exist_ok=True)
+    _write_yaml(
+        AUDIT_POLICY,
+        {
+            "apiVersion": "audit.k8s.io/v1",
+            "kind": "Policy",
+            "omitStages": ["RequestReceived", "ResponseStarted"],
+            "rules": [{"level": "Metadata"}],
+        },
+    )
     argv = commands(ports)
     api = Api(ports["apiserver"])
     started: dict[str, subprocess.Popen] = {}

@@ -11,8 +11,10 @@ MODULES = sorted(p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("*.py"
 
 
 def run(command, cwd, **env):
+    """Run outside the checkout's ansible.cfg, which resolves octo.platform from the working tree."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     return subprocess.run(
-        command, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=300, check=False
+        command, cwd=cwd, env={**clean, **env}, capture_output=True, text=True, timeout=300, check=False
     )
 
 
@@ -25,7 +27,8 @@ def test_build_install_and_render_docs(tmp_path):
 
     target = tmp_path / "installed"
     installed = run(
-        [ansible_bin("ansible-galaxy"), "collection", "install", "-p", str(target), str(tarball)], tmp_path
+        [ansible_bin("ansible-galaxy"), "collection", "install", "--force", "-p", str(target), str(tarball)],
+        tmp_path,
     )
     assert installed.returncode == 0, installed.stderr
     root = target / "ansible_collections" / "octo" / "platform"
