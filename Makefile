@@ -3,22 +3,31 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The support floor: ansible-core 2.19 on Python 3.11.
+COMPAT_VENV := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
 CLUSTER := $(PY) tests/cluster/cluster.py
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv cluster cluster-down demo test unit integration lint bench clean
+.PHONY: help venv cluster cluster-down demo test test-compat unit integration lint bench clean
 
 help:
 	@echo "make demo | test | lint | unit | integration | cluster | cluster-down | bench | clean"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-test.txt requirements-dev.txt
 	@test -x $(PY) || "$$(scripts/pick-python)" -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $@
 
 venv: $(STAMP)
+
+$(COMPAT_STAMP): requirements.txt requirements-test.txt
+	@test -x $(COMPAT_VENV)/bin/python || "$$(scripts/pick-python 3.11)" -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(COMPAT_VENV)/bin/python -m pip install -q -r requirements-test.txt "ansible-core==2.19.*"
+	@touch $@
 
 cluster: $(STAMP)
 	@tests/cluster/build.sh
@@ -43,9 +52,15 @@ integration: $(STAMP)
 	@tests/cluster/build.sh
 	$(PY) -m pytest tests/integration
 
-test: lint
+test: lint $(COMPAT_STAMP)
 	@tests/cluster/build.sh
 	$(PY) -m pytest tests/unit tests/integration
+	@echo "== again on the support floor: $$($(COMPAT_VENV)/bin/ansible --version | head -1), $$($(COMPAT_VENV)/bin/python -V)"
+	PATH=$(CURDIR)/$(COMPAT_VENV)/bin:$$PATH $(COMPAT_VENV)/bin/python -m pytest tests/unit tests/integration
+
+test-compat: $(COMPAT_STAMP)
+	@tests/cluster/build.sh
+	PATH=$(CURDIR)/$(COMPAT_VENV)/bin:$$PATH $(COMPAT_VENV)/bin/python -m pytest tests/unit tests/integration
 
 $(VENV)/.installed-bench: $(STAMP) requirements-bench.txt
 	$(PY) -m pip install -q -r requirements-bench.txt
@@ -55,4 +70,4 @@ bench: $(VENV)/.installed-bench cluster
 	$(PY) bench/run.py
 
 clean: cluster-down
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(COMPAT_VENV) .pytest_cache .ruff_cache

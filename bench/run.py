@@ -136,7 +136,7 @@ def commands(work: Path, approach: str, count: int, namespace: str) -> list[str]
 
 
 def ansible_playbook() -> list[str]:
-    command = [shutil.which("ansible-playbook") or "ansible-playbook", "-i", "localhost,", "-c", "local"]
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local"]
     return [*command, "-e", f"ansible_python_interpreter={sys.executable}"]
 
 
@@ -201,7 +201,7 @@ def main() -> int:
                 namespace = f"bench-{approach}{count}-{secrets.token_hex(2)}"
                 namespaces.append(namespace)
                 command = commands(work, approach, count, namespace)
-                if approach == "d":
+                if approach in "cd":  # ours create the namespace; these need it first
                     kube.apply(
                         res.NAMESPACE,
                         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},

@@ -52,14 +52,6 @@ options:
     description: Number of pods. A change is an in-place scale.
     type: int
     default: 1
-  image:
-    description: The Octo runtime image.
-    type: str
-    default: ghcr.io/octo-run/octo:0.1.4
-  namespace:
-    description: Namespace of the objects; created when missing.
-    type: str
-    default: octo-dev
   expose:
     description:
       - Publish the integration with an Ingress at C(<subdomain>.<base_domain>).
@@ -70,29 +62,6 @@ options:
   subdomain:
     description: Subdomain of the public host. Defaults to O(slug).
     type: str
-  base_domain:
-    description: Base domain of the platform. Falls back to E(OCTO_BASE_DOMAIN).
-    type: str
-  tls_mode:
-    description:
-      - C(http01) gives the Ingress its own certificate from O(cluster_issuer) (cert-manager annotation).
-      - C(wildcard) uses the shared wildcard certificate Secret O(wildcard_secret).
-      - C(none) serves plain HTTP.
-    type: str
-    choices: [http01, wildcard, none]
-    default: http01
-  cluster_issuer:
-    description: cert-manager ClusterIssuer for O(tls_mode=http01).
-    type: str
-    default: letsencrypt-prod
-  wildcard_secret:
-    description: Secret holding the wildcard certificate, in O(namespace), for O(tls_mode=wildcard).
-    type: str
-    default: octo-wildcard-tls
-  ingress_class:
-    description: IngressClass of the Ingress.
-    type: str
-    default: traefik
   state:
     description:
       - C(present) converges the deployment's objects.
@@ -101,6 +70,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - octo.platform.integration_shared
   - octo.platform.k8s_auth
   - octo.platform.wait
 attributes:

@@ -43,39 +43,12 @@ options:
       cluster_issuer: {description: ClusterIssuer for this item., type: str}
       wildcard_secret: {description: Wildcard certificate Secret for this item., type: str}
       ingress_class: {description: IngressClass for this item., type: str}
-  image:
-    description: The Octo runtime image.
-    type: str
-    default: ghcr.io/octo-run/octo:0.1.4
-  namespace:
-    description: Namespace of the objects; created when missing.
-    type: str
-    default: octo-dev
-  base_domain:
-    description: Base domain of the platform. Falls back to E(OCTO_BASE_DOMAIN).
-    type: str
-  tls_mode:
-    description: TLS of exposed integrations, as for M(octo.platform.integration).
-    type: str
-    choices: [http01, wildcard, none]
-    default: http01
-  cluster_issuer:
-    description: cert-manager ClusterIssuer for O(tls_mode=http01).
-    type: str
-    default: letsencrypt-prod
-  wildcard_secret:
-    description: Secret holding the wildcard certificate for O(tls_mode=wildcard).
-    type: str
-    default: octo-wildcard-tls
-  ingress_class:
-    description: IngressClass of the Ingresses.
-    type: str
-    default: traefik
   parallel:
     description: How many integrations are written at the same time.
     type: int
     default: 4
 extends_documentation_fragment:
+  - octo.platform.integration_shared
   - octo.platform.k8s_auth
   - octo.platform.wait
 attributes:

@@ -256,3 +256,46 @@ def test_failing_rollout_fails_fast_with_the_reason(kubeconfig, namespace, suffi
     assert details["changed"] is True
     assert {o["kind"] for o in details["objects"]} >= {"ConfigMap", "Deployment", "Service"}
     assert any(e["type"] == "Warning" for e in details["events"])
+
+
+def test_info_lists_deployments_with_urls_and_readiness(kubeconfig, namespace, kube):
+    from ansible_collections.octo.platform.plugins.module_utils.kube.integration_info import info
+
+    converge(
+        orders(kubeconfig, namespace, deployment_id="orders-1", expose=True, base_domain="octo.example.com")
+    )
+    converge(orders(kubeconfig, namespace, deployment_id="orders-2", replicas=2))
+    converge(
+        integration_params(
+            kubeconfig,
+            namespace,
+            slug="nightly-report",
+            deployment_id="report-1",
+            definition=sample("nightly-report"),
+            env={"REPORT_BUCKET": "reports"},
+        )
+    )
+    everything = info(
+        {"namespace": namespace, "slug": None, "deployment_id": None, "events": False}, kube=kube
+    )
+    assert [d["deployment_id"] for d in everything["deployments"]] == ["orders-1", "orders-2", "report-1"]
+
+    by_slug = info(
+        {"namespace": namespace, "slug": "http-orders", "deployment_id": None, "events": False}, kube=kube
+    )
+    first, second = by_slug["deployments"]
+    assert first["public_url"] == "https://http-orders.octo.example.com" and first["exposed"] is True
+    assert second["public_url"] is None and second["exposed"] is False
+    assert first["internal_url"] == second["internal_url"] == f"http://octo-int-http-orders.{namespace}:8080"
+    assert (second["replicas"], second["ready"], second["image"]) == (2, 2, TEST_IMAGE)
+    assert second["rollout"]["state"] == "complete"
+
+    [one] = info(
+        {"namespace": namespace, "slug": None, "deployment_id": "orders-2", "events": True}, kube=kube
+    )["deployments"]
+    assert one["internal_url"] == f"http://octo-int-http-orders.{namespace}:8080"
+    assert any(e["reason"] == "Scheduled" for e in one["events"])
+    [worker] = info(
+        {"namespace": namespace, "slug": "nightly-report", "deployment_id": None, "events": False}, kube=kube
+    )["deployments"]
+    assert worker["internal_url"] is None and worker["public_url"] is None

@@ -152,3 +152,12 @@ def test_binding_to_a_missing_key_fails_before_any_object(kubeconfig, namespace,
         kube.list(res.CONFIG_MAP, namespace, label_selector="app.kubernetes.io/managed-by=octo.platform")
         == []
     )
+
+
+def test_rotation_without_roll_leaves_deployments_alone(kubeconfig, namespace, kube):
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    generation = kube.get(res.DEPLOYMENT, "octo-dep-uses-a", namespace)["metadata"]["generation"]
+    result = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}, roll=False))
+    assert result["changed"] is True and result["rolled"] == []
+    assert kube.get(res.DEPLOYMENT, "octo-dep-uses-a", namespace)["metadata"]["generation"] == generation

@@ -22,7 +22,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
-VENV_BIN = REPO_ROOT / ".venv" / "bin"
+VENV_BIN = Path(sys.executable).parent  # the ansible of the Python running the tests
 
 
 @dataclass

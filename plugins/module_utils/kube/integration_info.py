@@ -42,7 +42,11 @@ def describe(
     deployments = kube.list(res.DEPLOYMENT, namespace, label_selector=sel)
     if not deployments:
         return []
-    services = kube.list(res.SERVICE, namespace, label_selector=sel if not deployment_id else None)
+    slugs = {_labels(d).get(names.LABEL_SLUG) for d in deployments}
+    by_slug = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+    if len(slugs) == 1:  # the shared octo-int-<slug> Service has no deployment label
+        by_slug[names.LABEL_SLUG] = next(iter(slugs))
+    services = kube.list(res.SERVICE, namespace, label_selector=label_selector(by_slug))
     ingresses = kube.list(res.INGRESS, namespace, label_selector=sel)
     pod_sel = names.LABEL_DEPLOYMENT + (f"={deployment_id}" if deployment_id else "")
     replica_sets = kube.list(res.REPLICA_SET, namespace, label_selector=pod_sel)
