@@ -18,7 +18,11 @@ from ansible_collections.octo.platform.plugins.module_utils.kube import resource
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import Watch, label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
-from ansible_collections.octo.platform.plugins.module_utils.render.integration import RenderedIntegration
+from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
+    RenderedIntegration,
+    deployment_selector,
+    slug_selector,
+)
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import Plan, plan
 from ansible_collections.octo.platform.plugins.module_utils.render.undeploy import other_deployment_ids
 
@@ -29,12 +33,11 @@ def _labels(obj: dict) -> dict:
     return obj["metadata"].get("labels") or {}
 
 
-def owned_selector(slugs: set[str], deployment_ids: set[str]) -> str:
-    """Narrowest label selector that still finds every object of the given deployments."""
-    labels = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+def owned_selector(slugs: set[str]) -> str:
+    """Narrowest label selector that still finds every object of the given slugs' deployments."""
     if len(slugs) == 1:
-        labels[names.LABEL_SLUG] = next(iter(slugs))
-    return label_selector(labels)
+        return label_selector(slug_selector(next(iter(slugs))))
+    return label_selector({names.LABEL_MANAGED_BY: names.MANAGED_BY})
 
 
 def read_owned(kube: Kube, namespace: str, selector: str) -> list[dict]:
@@ -166,7 +169,7 @@ def wait_all(kube: Kube, pending: dict[str, list[str]], timeout: float, sleep: f
             waiting = [dep_id for ns, dep_id in watches.keys() - done.keys() if ns == namespace]
             one = len(waiting) == 1
             base = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
-            selector = label_selector({**base, names.LABEL_DEPLOYMENT: waiting[0]} if one else base)
+            selector = label_selector(deployment_selector(waiting[0]) if one else base)
             pod_selector = f"{names.LABEL_DEPLOYMENT}={waiting[0]}" if one else names.LABEL_DEPLOYMENT
             deployments = {
                 _labels(d).get(names.LABEL_DEPLOYMENT): d
@@ -223,7 +226,7 @@ def converge_set(
     for namespace, group in by_namespace.items():
         if ensure_namespace(kube, namespace, check_mode):
             created_namespaces.add(namespace)
-        selector = owned_selector({i.request.slug for i in group}, {i.request.deployment_id for i in group})
+        selector = owned_selector({i.request.slug for i in group})
         owned = owned_by_namespace[namespace] = read_owned(kube, namespace, selector)
         shared_taken: set = set()
         for item in group:

@@ -17,6 +17,7 @@ from ansible_collections.octo.platform.plugins.module_utils.render import names
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
     IntegrationRequest,
     TlsSettings,
+    deployment_selector,
     render,
 )
 from ansible_collections.octo.platform.plugins.module_utils.render.undeploy import (
@@ -84,12 +85,9 @@ def absent(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
         raise ValidationError("integration", "deployment_id", "must be a lowercase RFC 1123 label")
     slug = params.get("slug")
     if not slug:
-        selector = label_selector(
-            {names.LABEL_MANAGED_BY: names.MANAGED_BY, names.LABEL_DEPLOYMENT: deployment_id}
-        )
-        mine = read_owned(kube, namespace, selector)
+        mine = read_owned(kube, namespace, label_selector(deployment_selector(deployment_id)))
         slug = next((o["metadata"]["labels"].get(names.LABEL_SLUG) for o in mine), None)
-    actual_all = read_owned(kube, namespace, owned_selector({slug}, {deployment_id})) if slug else []
+    actual_all = read_owned(kube, namespace, owned_selector({slug})) if slug else []
     others = other_deployment_ids(actual_all, deployment_id, slug) if slug else set()
     the_plan = plan_undeploy(actual_all, deployment_id, slug, len(others))
     result = {
