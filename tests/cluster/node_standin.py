@@ -32,7 +32,12 @@ RETRIES_ON_CONFLICT = 5
 NODE_IP = "127.0.0.1"
 POD_NETWORK = ipaddress.ip_network("10.244.0.0/16")
 KUBE_VERSION = "v1.20.2"
-CAPACITY = {"cpu": "512", "memory": "2Ti", "pods": "5000", "ephemeral-storage": "10Ti"}  # no real pods run here
+CAPACITY = {
+    "cpu": "512",
+    "memory": "2Ti",
+    "pods": "5000",
+    "ephemeral-storage": "10Ti",
+}  # no real pods run here
 NOT_READY_TAINTS = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
 FAIL_PULL_SUFFIX = "-fail-pull"
 CRASH_SUFFIX = "-crash"
