@@ -84,7 +84,18 @@ def test_object_table(kubeconfig, namespace, kube):
 
 
 def test_wildcard_tls_uses_the_shared_secret(kubeconfig, namespace, kube):
-    converge(orders(kubeconfig, namespace, expose=True, base_domain="octo.example.com", tls_mode="wildcard"))
+    params = orders(kubeconfig, namespace, expose=True, base_domain="octo.example.com", tls_mode="wildcard")
+    without_secret = converge(params)
+    assert any("octo-wildcard-tls not found" in w for w in without_secret["warnings"])
+    tls_secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/tls",
+        "metadata": {"name": "octo-wildcard-tls", "namespace": namespace},
+        "data": {"tls.crt": "", "tls.key": ""},
+    }
+    kube.create(res.SECRET, tls_secret)
+    assert "warnings" not in converge(params)
     ingress = kube.get(res.INGRESS, "octo-dep-orders-1", namespace)
     assert ingress["spec"]["tls"][0]["secretName"] == "octo-wildcard-tls"
     assert ingress["spec"]["tls"][0]["hosts"] == ["http-orders.octo.example.com"]

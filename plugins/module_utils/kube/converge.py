@@ -221,6 +221,14 @@ def converge_set(
             if not check_mode:
                 raise ValidationError(f"integration {label_of(item)}", "env", reason, missing_keys=lacking)
             warnings[label_of(item)].append(f"{reason}; a real run fails unless an earlier task creates them")
+        for secret_name in sorted({i.wildcard_tls_secret for i in group if i.wildcard_tls_secret}):
+            if kube.get(res.SECRET, secret_name, namespace) is not None:
+                continue
+            for item in (i for i in group if i.wildcard_tls_secret == secret_name):
+                warnings[label_of(item)].append(
+                    f"wildcard TLS Secret {secret_name} not found in namespace {namespace}: "
+                    "the Ingress serves the ingress controller's default certificate until it exists"
+                )
 
     plans, owned_by_namespace, created_namespaces = {}, {}, set()
     for namespace, group in by_namespace.items():
