@@ -25,6 +25,19 @@ except ImportError as err:  # pragma: no cover - depends on the host
     IMPORT_ERROR = err
 
 FIELD_MANAGER = "octo.platform"
+# Bounded retries on connection errors and on answers that mean "try again" (the API server's own advice).
+TRANSIENT_RETRIES = (
+    urllib3.Retry(
+        total=3,
+        backoff_factor=0.3,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+    if IMPORT_ERROR is None
+    else None
+)
 READ_VERBS = frozenset({"GET"})
 
 
@@ -75,14 +88,16 @@ class Kube:
         self.host = cfg.host.rstrip("/")
         self._cfg = cfg
         self._timeout = timeout
-        self._pool = urllib3.PoolManager(
-            num_pools=4,
-            maxsize=8,
-            cert_reqs="CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE",
-            ca_certs=cfg.ssl_ca_cert,
-            cert_file=cfg.cert_file,
-            key_file=cfg.key_file,
-        )
+        tls = {
+            "cert_reqs": "CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE",
+            "ca_certs": cfg.ssl_ca_cert,
+            "cert_file": cfg.cert_file,
+            "key_file": cfg.key_file,
+        }
+        if cfg.proxy:
+            self._pool = urllib3.ProxyManager(cfg.proxy, num_pools=4, maxsize=8, **tls)
+        else:
+            self._pool = urllib3.PoolManager(num_pools=4, maxsize=8, **tls)
         if not cfg.verify_ssl:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.requests: Counter = Counter()
@@ -120,7 +135,7 @@ class Kube:
                 body=payload,
                 headers=self._headers(content_type or ("application/json" if payload else None)),
                 timeout=self._timeout,
-                retries=False,
+                retries=TRANSIENT_RETRIES,
             )
         except urllib3.exceptions.HTTPError as err:
             raise OctoError(_verb(method), what or path, f"cannot reach {self.host}: {err}") from err
