@@ -29,6 +29,17 @@ def orders(kubeconfig, namespace, **overrides):
     return integration_params(kubeconfig, namespace, **params)
 
 
+def worker(kubeconfig, namespace, **overrides):
+    params = {
+        "slug": "nightly-report",
+        "deployment_id": "report-1",
+        "definition": sample("nightly-report"),
+        "env": {"REPORT_BUCKET": "reports"},
+        **overrides,
+    }
+    return integration_params(kubeconfig, namespace, **params)
+
+
 def test_object_table(kubeconfig, namespace, kube):
     params = orders(kubeconfig, namespace, expose=True, base_domain="octo.example.com", replicas=2)
     result = converge(params)
@@ -190,13 +201,9 @@ def test_exposure_on_then_off(kubeconfig, namespace, kube):
 
 
 def test_worker_has_no_services(kubeconfig, namespace, kube):
-    params = integration_params(
+    params = worker(
         kubeconfig,
         namespace,
-        slug="nightly-report",
-        deployment_id="report-1",
-        definition=sample("nightly-report"),
-        env={"REPORT_BUCKET": "reports"},
     )
     result = converge(params)
     assert result["internal_url"] is None
@@ -232,13 +239,9 @@ def test_bad_input_fails_before_any_write(kubeconfig, namespace, kube, overrides
 
 
 def test_worker_cannot_be_exposed(kubeconfig, namespace, kube):
-    params = integration_params(
+    params = worker(
         kubeconfig,
         namespace,
-        slug="nightly-report",
-        deployment_id="report-1",
-        definition=sample("nightly-report"),
-        env={"REPORT_BUCKET": "reports"},
         expose=True,
         base_domain="octo.example.com",
     )
@@ -277,13 +280,9 @@ def test_info_lists_deployments_with_urls_and_readiness(kubeconfig, namespace, k
     )
     converge(orders(kubeconfig, namespace, deployment_id="orders-2", replicas=2))
     converge(
-        integration_params(
+        worker(
             kubeconfig,
             namespace,
-            slug="nightly-report",
-            deployment_id="report-1",
-            definition=sample("nightly-report"),
-            env={"REPORT_BUCKET": "reports"},
         )
     )
     everything = info(
@@ -306,7 +305,7 @@ def test_info_lists_deployments_with_urls_and_readiness(kubeconfig, namespace, k
     )["deployments"]
     assert one["internal_url"] == f"http://octo-int-http-orders.{namespace}:8080"
     assert any(e["reason"] == "Scheduled" for e in one["events"])
-    [worker] = info(
+    [report] = info(
         {"namespace": namespace, "slug": "nightly-report", "deployment_id": None, "events": False}, kube=kube
     )["deployments"]
-    assert worker["internal_url"] is None and worker["public_url"] is None
+    assert report["internal_url"] is None and report["public_url"] is None
