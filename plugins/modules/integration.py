@@ -66,6 +66,7 @@ options:
     description:
       - C(present) converges the deployment's objects.
       - C(absent) removes them, and removes C(octo-int-<slug>) only when no other deployment of the slug remains.
+        With O(wait), it then waits until the deployment's pods are gone.
     type: str
     choices: [present, absent]
     default: present

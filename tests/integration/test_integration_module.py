@@ -189,6 +189,7 @@ def test_undeploy_one_of_two_then_the_last(kubeconfig, namespace, kube):
     last = converge(integration_params(kubeconfig, namespace, deployment_id="orders-2", state="absent"))
     assert last["changed"] is True
     assert managed_objects(kube, namespace) == {}
+    assert kube.list(res.POD, namespace, label_selector="octo.dev/slug=http-orders") == []  # waited for
 
 
 def test_exposure_on_then_off(kubeconfig, namespace, kube):

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
-from ansible_collections.octo.platform.plugins.module_utils.common.errors import ItemFailed, ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import (
+    ItemFailed,
+    OctoError,
+    ValidationError,
+)
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import (
     apply_plan,
@@ -100,9 +107,28 @@ def absent(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
     }
     if diff:
         result["diff"] = diff_report(the_plan)
-    if not check_mode:
-        apply_plan(kube, the_plan)
+    if check_mode or not the_plan.changed:
+        return result
+    apply_plan(kube, the_plan)
+    if params["wait"]:
+        wait_pods_gone(kube, namespace, deployment_id, params["wait_timeout"], params["wait_sleep"])
     return result
+
+
+def wait_pods_gone(kube: Kube, namespace: str, deployment_id: str, timeout: float, sleep: float) -> None:
+    """After an undeploy, wait (bounded) until the deployment's pods are gone."""
+    selector = f"{names.LABEL_DEPLOYMENT}={deployment_id}"
+    deadline = time.monotonic() + timeout
+    while pods := kube.list(res.POD, namespace, label_selector=selector):
+        if time.monotonic() >= deadline:
+            left = ", ".join(sorted(p["metadata"]["name"] for p in pods))
+            raise OctoError(
+                "undeploy",
+                f"deployment {deployment_id}",
+                f"pods still present after {timeout}s: {left}",
+                changed=True,
+            )
+        time.sleep(sleep)
 
 
 def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:
