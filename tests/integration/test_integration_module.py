@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from k8s_support import TEST_IMAGE, integration_params, managed_objects, sample
 
@@ -301,11 +303,16 @@ def test_info_lists_deployments_with_urls_and_readiness(kubeconfig, namespace, k
     assert (second["replicas"], second["ready"], second["image"]) == (2, 2, TEST_IMAGE)
     assert second["rollout"]["state"] == "complete"
 
-    [one] = info(
-        {"namespace": namespace, "slug": None, "deployment_id": "orders-2", "events": True}, kube=kube
-    )["deployments"]
+    one_args = {"namespace": namespace, "slug": None, "deployment_id": "orders-2", "events": True}
+    for _ in range(20):  # the scheduler posts its events asynchronously: bounded wait
+        [one] = info(one_args, kube=kube)["deployments"]
+        if any(e["reason"] == "Scheduled" for e in one["events"]):
+            break
+        time.sleep(0.5)
     assert one["internal_url"] == f"http://octo-int-http-orders.{namespace}:8080"
-    assert any(e["reason"] == "Scheduled" for e in one["events"])
+    assert any(
+        e["reason"] == "Scheduled" and e["object"].startswith("pod/octo-dep-orders-2-") for e in one["events"]
+    )
     [report] = info(
         {"namespace": namespace, "slug": "nightly-report", "deployment_id": None, "events": False}, kube=kube
     )["deployments"]

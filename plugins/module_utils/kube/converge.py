@@ -16,7 +16,11 @@ import yaml
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
-from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import Watch, label_selector
+from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import (
+    Watch,
+    events_of,
+    label_selector,
+)
 from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
     RenderedIntegration,
@@ -183,7 +187,11 @@ def wait_all(kube: Kube, pending: dict[str, list[str]], timeout: float, sleep: f
                 status = rollout.evaluate(deployment, replica_sets, pods)
                 if not status.done and time.monotonic() >= deadline:
                     status = rollout.timed_out(status, timeout)
-                related = rollout.related_events(events, deployment, replica_sets, pods) if deployment else []
+                related = (
+                    events_of(kube, namespace, status, deployment, replica_sets, pods, events)
+                    if deployment
+                    else []
+                )
                 watch = watches[(namespace, dep_id)]
                 watch.record({"status": status, "events": [rollout.summarize_event(e) for e in related]})
                 if status.done:

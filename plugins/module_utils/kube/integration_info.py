@@ -5,7 +5,7 @@ from __future__ import annotations
 from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
-from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import label_selector
+from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import events_of, label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
 
 
@@ -74,7 +74,7 @@ def describe(
         }
         entry["exposed"] = entry["public_url"] is not None
         if events:
-            related = rollout.related_events(all_events, dep, replica_sets, pods)
+            related = events_of(kube, namespace, status, dep, replica_sets, pods, all_events)
             entry["events"] = [rollout.summarize_event(e) for e in related[-20:]]
         found.append(entry)
     return found

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.octo.platform.plugins.module_utils.kube.resources import EVENT
 from ansible_collections.octo.platform.plugins.module_utils.render import rollout
+
+EVENT_SETTLE_TRIES = 4
+EVENT_SETTLE_SLEEP = 0.5
 
 
 def label_selector(labels: dict) -> str:
@@ -44,3 +48,15 @@ class Watch:
             self._on_line(
                 f"{self.name}: {event['type']} {event['reason']} {event['object']}: {event['message']}"
             )
+
+
+def events_of(kube, namespace, status, deployment, replica_sets, pods, events) -> list[dict]:
+    """Events related to a deployment. When the status names a failing pod, wait briefly (bounded) for the
+    Warning event about it: a kubelet posts it a moment after the pod status that shows the failure."""
+    related = rollout.related_events(events, deployment, replica_sets, pods)
+    for _ in range(EVENT_SETTLE_TRIES if status.state == "failed" and status.pod else 0):
+        if any(e.get("type") == "Warning" and e["involvedObject"].get("name") == status.pod for e in related):
+            break
+        time.sleep(EVENT_SETTLE_SLEEP)
+        related = rollout.related_events(kube.list(EVENT, namespace), deployment, replica_sets, pods)
+    return related
