@@ -31,8 +31,8 @@ class ActionModule(ActionBase):
             result.update(self._execute_module(MODULE, module_args=args, task_vars=task_vars))
             return result
         result.update(self._execute_module(MODULE, module_args={**args, "wait": False}, task_vars=task_vars))
-        if result.get("failed"):
-            return result
+        if result.get("failed") or result.get("rollout", {}).get("state") == "complete":
+            return result  # nothing to follow: failed, or already rolled out before this run
         return self._follow(result, args, task_vars)
 
     def _follow(self, result, args, task_vars):

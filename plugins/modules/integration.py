@@ -137,7 +137,9 @@ exposed:
   type: bool
 rollout:
   description: The rollout status (state complete or failed, replica counts, message, reason, failing pod).
-  returned: state=present and wait and not check mode
+  returned: >-
+    state=present, not check mode, and either O(wait) or a Deployment that this run left unchanged and that was
+    already rolled out
   type: dict
   sample: {state: complete, desired: 2, updated: 2, ready: 2, available: 2, message: 2 of 2 replicas available}
 timeline:

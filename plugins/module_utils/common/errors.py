@@ -38,6 +38,7 @@ class ItemFailed(OctoError):
     """Re-raises a per-item failure whose message is already "Failed to ..."."""
 
     def __init__(self, message: str, **details):
-        Exception.__init__(self, message)
-        self.verb, self.what, self.reason = "", "", message
-        self.details = details
+        super().__init__("", "", message, **details)
+
+    def __str__(self) -> str:
+        return self.reason

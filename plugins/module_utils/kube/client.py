@@ -44,10 +44,9 @@ READ_VERBS = frozenset({"GET"})
 class ApiError(OctoError):
     """A non-2xx answer of the API server."""
 
-    def __init__(self, verb: str, what: str, status: int, reason: str, body: dict | None = None):
+    def __init__(self, verb: str, what: str, status: int, reason: str):
         super().__init__(verb, what, f"{status} {reason}")
         self.status = status
-        self.body = body or {}
 
 
 def _load_configuration(auth: dict):
@@ -144,9 +143,7 @@ class Kube:
             return None
         if resp.status >= 400:
             message = data.get("message", resp.reason) if isinstance(data, dict) else resp.reason
-            raise ApiError(
-                _verb(method), what or path, resp.status, message, data if isinstance(data, dict) else None
-            )
+            raise ApiError(_verb(method), what or path, resp.status, message)
         return data
 
     # Typed helpers over Resource paths.

@@ -82,35 +82,34 @@ def _check_unique(items: list[RenderedIntegration]) -> None:
         seen.add(key)
 
 
-def _plan_item(item: RenderedIntegration, owned: list[dict], set_ids: set[str], shared_taken: set) -> Plan:
-    """Desired vs the objects of this deployment, plus the slug's shared Service when this item manages it."""
+def _plan_item(
+    item: RenderedIntegration, owned: list[dict], set_ids: set[str], shared_taken: set[str]
+) -> Plan:
+    """Desired vs the objects of this deployment, plus the slug's shared Service when this item manages it.
+
+    ``shared_taken`` (one per namespace) names the shared Services an earlier item of the set manages already.
+    """
     request = item.request
-    shared = (request.namespace, names.integration_service_name(request.slug))
-    desired = [
-        o
-        for o in item.objects
-        if (request.namespace, o["metadata"]["name"]) != shared or shared not in shared_taken
-    ]
-    wants_shared = any((request.namespace, o["metadata"]["name"]) == shared for o in desired)
-    if wants_shared:
-        shared_taken.add(shared)
+    shared = names.integration_service_name(request.slug)
+    desired = [o for o in item.objects if o["metadata"]["name"] != shared or shared not in shared_taken]
+    wants_shared = any(o["metadata"]["name"] == shared for o in desired)
     slug_objects = [o for o in owned if _labels(o).get(names.LABEL_SLUG) == request.slug]
     others = other_deployment_ids(slug_objects, request.deployment_id, request.slug) | (
         set_ids - {request.deployment_id}
     )
+    keep_shared = wants_shared or (not others and shared not in shared_taken)
+    if wants_shared:
+        shared_taken.add(shared)
     actual = [
         o
         for o in slug_objects
         if _labels(o).get(names.LABEL_DEPLOYMENT) == request.deployment_id
-        or (
-            o["metadata"]["name"] == shared[1]
-            and (wants_shared or (not others and shared not in shared_taken))
-        )
+        or (o["metadata"]["name"] == shared and keep_shared)
     ]
     return plan(desired, actual)
 
 
-def _object_report(the_plan: Plan) -> list[dict]:
+def object_report(the_plan: Plan) -> list[dict]:
     return [{"kind": a.kind, "name": a.name, "action": a.op} for a in the_plan.actions]
 
 
@@ -158,11 +157,11 @@ def _listed_deployment(owned: list[dict], deployment_id: str) -> dict | None:
     )
 
 
-def wait_all(kube: Kube, pending: dict[str, list[str]], timeout: float, sleep: float, on_line=None) -> dict:
+def wait_all(kube: Kube, pending: dict[str, list[str]], timeout: float, sleep: float) -> dict:
     """Poll every pending deployment together: per namespace and round, one LIST each of Deployments,
     ReplicaSets, pods and events. Returns {(namespace, deployment_id): (status, watch)}."""
     watches = {
-        (ns, dep_id): Watch(names.deployment_object_name(dep_id), on_line)
+        (ns, dep_id): Watch(names.deployment_object_name(dep_id))
         for ns, ids in pending.items()
         for dep_id in ids
     }
@@ -210,7 +209,6 @@ def converge_set(
     wait_timeout: float = 300,
     wait_sleep: float = 2,
     parallel: int = 4,
-    on_line=None,
 ) -> list[dict]:
     """Per-integration results, in input order; each has ``failed`` and, when failed, ``msg``."""
     _check_unique(items)
@@ -259,7 +257,7 @@ def converge_set(
             "namespace": request.namespace,
             "slug": request.slug,
             "deployment_id": request.deployment_id,
-            "objects": _object_report(the_plan),
+            "objects": object_report(the_plan),
             "internal_url": item.internal_url,
             "public_url": item.public_url,
             "exposed": item.public_url is not None,
@@ -282,12 +280,12 @@ def converge_set(
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         list(pool.map(apply_one, [i for i in items if plans[label_of(i)].changed]))
 
-    if wait:
-        _finish_rollouts(kube, items, plans, owned_by_namespace, results, wait_timeout, wait_sleep, on_line)
+    _finish_rollouts(kube, items, plans, owned_by_namespace, results, wait, wait_timeout, wait_sleep)
     return list(results.values())
 
 
-def _finish_rollouts(kube, items, plans, owned_by_namespace, results, timeout, sleep, on_line) -> None:
+def _finish_rollouts(kube, items, plans, owned_by_namespace, results, wait, timeout, sleep) -> None:
+    """Rollouts already complete per the listing are reported without a read; the others awaited if ``wait``."""
     pending: dict[str, list[str]] = defaultdict(list)
     for item in items:
         result = results[label_of(item)]
@@ -300,9 +298,9 @@ def _finish_rollouts(kube, items, plans, owned_by_namespace, results, timeout, s
             result.update(rollout=settled.as_dict(), timeline=[], events=[])
         else:
             pending[request.namespace].append(request.deployment_id)
-    if not pending:
+    if not pending or not wait:
         return
-    finished = wait_all(kube, pending, timeout, sleep, on_line)
+    finished = wait_all(kube, pending, timeout, sleep)
     for item in items:
         key = (item.request.namespace, item.request.deployment_id)
         if key not in finished:

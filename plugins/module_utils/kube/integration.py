@@ -16,6 +16,7 @@ from ansible_collections.octo.platform.plugins.module_utils.kube.converge import
     apply_plan,
     converge_set,
     diff_report,
+    object_report,
     owned_selector,
     read_owned,
 )
@@ -102,7 +103,7 @@ def absent(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
         "namespace": namespace,
         "slug": slug,
         "deployment_id": deployment_id,
-        "objects": [{"kind": a.kind, "name": a.name, "action": a.op} for a in the_plan.actions],
+        "objects": object_report(the_plan),
         "remaining_deployments": sorted(others),
     }
     if diff:

@@ -18,18 +18,17 @@ def label_selector(labels: dict) -> str:
 class Watch:
     """Accumulates a timeline of status lines and new events across observations."""
 
-    def __init__(self, name: str, on_line=None, clock=time.monotonic):
+    def __init__(self, name: str, on_line=None):
         self.name = name
         self.timeline: list[dict] = []
         self._on_line = on_line or (lambda line: None)
         self._seen: set = set()
         self._last_line = None
-        self._clock = clock
-        self._start = clock()
+        self._start = time.monotonic()
 
     @property
     def elapsed(self) -> float:
-        return round(self._clock() - self._start, 1)
+        return round(time.monotonic() - self._start, 1)
 
     def record(self, observation: dict) -> None:
         """observation: {"status": RolloutStatus, "events": [summarized events]}."""
