@@ -15,6 +15,7 @@ import yaml
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.apply import apply_action
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import (
     Watch,
@@ -132,10 +133,7 @@ def apply_plan(kube: Kube, the_plan: Plan) -> list[dict]:
         if action.op == "none":
             continue
         try:
-            if action.op == "delete":
-                kube.delete(res.resource_for(action.actual), action.name, action.namespace)
-            else:
-                kube.apply(res.resource_for(action.desired), action.desired)
+            apply_action(kube, action)
         except OctoError as err:
             raise OctoError(err.verb, err.what, err.reason, changed=bool(done), applied=done) from err
         done.append({"kind": action.kind, "name": action.name, "action": action.op})
