@@ -14,6 +14,9 @@ description:
   - On an existing bucket, reports every drift from that posture in RV(drift) (and as a warning), including IAM members
     beyond O(allowed_members). With O(fix_drift=true) it fixes the drift; otherwise it changes nothing.
   - Labels not listed in O(labels) and lifecycle rules other than the noncurrent-versions one are left alone.
+  - IAM members are removed with a conditional setIamPolicy carrying the etag of the policy read. When another writer
+    changed the policy in between (HTTP 412), the module re-reads it, recomputes and retries, at most twice, so
+    the other writer's update is never lost; it then fails naming the conflicts.
 options:
   name:
     description: Bucket name (globally unique).
@@ -94,6 +97,11 @@ bucket:
   description: The posture as found (or as created), with the IAM C(members) when O(allowed_members) is set.
   returned: success
   type: dict
+conflicts:
+  description: The 412 errors met (one per retry) because another writer changed the IAM policy in between.
+  returned: success
+  type: list
+  elements: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -3,12 +3,18 @@
 fake-gcs-server is real about objects (generations, ``ifGenerationMatch`` preconditions, 412s) and bucket
 versioning, but it drops labels, ``iamConfiguration`` (uniform access, public access prevention) and
 lifecycle rules, and has no bucket IAM endpoint. ``FakeGcs.url`` is a small proxy in front of it that keeps
-those bucket fields and serves ``/b/<bucket>/iam`` (getIamPolicy / setIamPolicy with etags), forwarding
-everything else unchanged. ``FakeGcs.raw_url`` is fake-gcs-server itself.
+those bucket fields and serves ``/b/<bucket>/iam`` (getIamPolicy / setIamPolicy), forwarding everything else
+unchanged. ``FakeGcs.raw_url`` is fake-gcs-server itself.
+
+IAM etags behave as on GCS: every policy write gets a new etag (``CAE=``, ``CAI=``, ... : base64 of a protobuf
+varint), and a setIamPolicy carrying an etag that is not the current one fails with 412 conditionNotMet (one
+without an etag is unconditional).
 """
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import re
 import socket
@@ -26,6 +32,13 @@ BUCKETS = re.compile(r"^/storage/v1/b/?$")
 BUCKET = re.compile(r"^/storage/v1/b/([^/]+)$")
 BUCKET_IAM = re.compile(r"^/storage/v1/b/([^/]+)/iam$")
 START_TIMEOUT = 20.0
+PRECONDITION_FAILED = {
+    "error": {
+        "code": 412,
+        "message": "Precondition Failed",
+        "errors": [{"domain": "global", "reason": "conditionNotMet", "message": "Precondition Failed"}],
+    }
+}
 
 
 def free_port() -> int:
@@ -39,6 +52,8 @@ class FakeGcs:
         self.project = project
         self.overlay: dict[str, dict] = {}
         self.policies: dict[str, dict] = {}
+        self.after_iam_read = None  # one-shot hook called after a getIamPolicy, to simulate another writer
+        self._versions = itertools.count(2)  # etag versions, never repeated (1 is a new bucket's)
         self.lock = threading.Lock()
         self._proxy = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._proxy.serve_forever, daemon=True)
@@ -101,7 +116,7 @@ class FakeGcs:
             "kind": "storage#policy",
             "resourceId": f"projects/_/buckets/{bucket}",
             "version": 1,
-            "etag": "CAE=",
+            "etag": etag(1),
             "bindings": [
                 {"role": "roles/storage.legacyBucketOwner", "members": [f"projectOwner:{self.project}",
                                                                         f"projectEditor:{self.project}"]},
@@ -138,25 +153,40 @@ class FakeGcs:
             data = json.dumps(resource).encode()
         return status, reply_headers, data
 
+    def set_policy(self, bucket: str, bindings: list[dict]) -> dict:
+        """Another writer's unconditional setIamPolicy; returns the policy with its new etag."""
+        status, _headers, data = self._iam("PUT", bucket, json.dumps({"bindings": bindings}).encode())
+        assert status == 200, data
+        return json.loads(data)
+
     def _iam(self, method: str, bucket: str, body: bytes | None):
         with self.lock:
             policy = self.policies.setdefault(bucket, self.default_policy(bucket))
             if method == "PUT":
                 sent = json.loads(body)
                 if sent.get("etag") and sent["etag"] != policy["etag"]:
-                    error = {
-                        "error": {
-                            "code": 412,
-                            "message": "Precondition Failed",
-                            "errors": [{"reason": "conditionNotMet", "message": "etag mismatch"}],
-                        }
-                    }
-                    return 412, {}, json.dumps(error).encode()  # fmt: skip
-                version = int(policy["etag"] == "CAE=") + len(self.policies) + 1
+                    return 412, {}, json.dumps(PRECONDITION_FAILED).encode()
                 policy.update(
-                    bindings=sent.get("bindings", []), version=sent.get("version", 1), etag=f"CA{version}="
+                    bindings=sent.get("bindings", []),
+                    version=sent.get("version", 1),
+                    etag=etag(next(self._versions)),
                 )
-            return 200, {}, json.dumps(policy).encode()
+            data = json.dumps(policy).encode()
+        if method == "GET":
+            hook, self.after_iam_read = self.after_iam_read, None
+            if hook:
+                hook()
+        return 200, {}, data
+
+
+def etag(version: int) -> str:
+    """A GCS-style IAM etag: base64 of field 1 as a protobuf varint (version 1 is "CAE=")."""
+    data = bytearray(b"\x08")
+    while True:
+        byte, version = version & 0x7F, version >> 7
+        data.append(byte | (0x80 if version else 0))
+        if not version:
+            return base64.b64encode(bytes(data)).decode()
 
 
 def _handler(fake: FakeGcs):

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.gcp.bucket_posture import patch_body
 from ansible_collections.octo.platform.plugins.module_utils.gcp.storage_client import storage_client
 
 try:
     from google.api_core import exceptions as api_errors
+    from google.api_core.iam import Policy
 except ImportError:  # storage_client raises DependencyError first
-    api_errors = None
+    api_errors = Policy = None
 
 IAM_POLICY_VERSION = 3
+
+
+@dataclass(frozen=True)
+class IamPolicy:
+    """The bindings of a bucket IAM policy (members sorted) and the etag they were read with."""
+
+    bindings: list[dict]
+    etag: str | None
+
+
+class IamConflict(Exception):
+    """setIamPolicy failed with 412: the policy changed since it was read (stale etag)."""
 
 
 class BucketClient:
@@ -37,29 +52,33 @@ class BucketClient:
         _set_posture(bucket, want, dict(bucket._properties))
         self._call("update", lambda: bucket.patch(timeout=self.timeout))
 
-    def bindings(self, bucket) -> list[dict]:
+    def iam_policy(self, bucket) -> IamPolicy:
         policy = self._call(
             "read IAM policy of",
             lambda: bucket.get_iam_policy(requested_policy_version=IAM_POLICY_VERSION, timeout=self.timeout),
         )
-        return [{"role": b["role"], "members": sorted(b.get("members", []))} for b in policy.bindings]
+        bindings = [{**b, "members": sorted(b.get("members", []))} for b in policy.bindings]
+        return IamPolicy(bindings, policy.etag)
 
-    def set_bindings(self, bucket, bindings: list[dict]) -> None:
-        def update():
-            policy = bucket.get_iam_policy(requested_policy_version=IAM_POLICY_VERSION, timeout=self.timeout)
-            policy.version = IAM_POLICY_VERSION
-            policy.bindings = [{**b, "members": set(b["members"])} for b in bindings]
-            bucket.set_iam_policy(policy, timeout=self.timeout)
-
-        self._call("update IAM policy of", update)
+    def set_bindings(self, bucket, policy: IamPolicy) -> None:
+        """Write the bindings conditionally on the etag they were read with; IamConflict on 412."""
+        resource = {"version": IAM_POLICY_VERSION, "etag": policy.etag, "bindings": policy.bindings}
+        try:
+            bucket.set_iam_policy(Policy.from_api_repr(resource), timeout=self.timeout)
+        except api_errors.PreconditionFailed as err:
+            raise IamConflict(_reason(err)) from None
+        except api_errors.GoogleAPICallError as err:
+            raise OctoError("update IAM policy of", self.what, _reason(err)) from None
 
     def _call(self, verb: str, call):
         try:
             return call()
         except api_errors.GoogleAPICallError as err:
-            raise OctoError(
-                verb, self.what, f"{getattr(err, 'code', '')} {getattr(err, 'message', err)}"
-            ) from None
+            raise OctoError(verb, self.what, _reason(err)) from None
+
+
+def _reason(err) -> str:
+    return f"{getattr(err, 'code', '')} {getattr(err, 'message', err)}".strip()
 
 
 def _set_posture(bucket, want: dict, resource: dict) -> None:

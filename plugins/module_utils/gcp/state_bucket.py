@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import gcp_auth_params
 from ansible_collections.octo.platform.plugins.module_utils.gcp import bucket_posture
-from ansible_collections.octo.platform.plugins.module_utils.gcp.bucket_client import BucketClient
+from ansible_collections.octo.platform.plugins.module_utils.gcp.bucket_client import (
+    BucketClient,
+    IamConflict,
+    IamPolicy,
+)
+
+IAM_RETRIES = 2  # re-reads after a 412 from a concurrent IAM writer
 
 
 def ensure(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
@@ -14,8 +21,8 @@ def ensure(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
     bucket = client.read()
     if bucket is None:
         return _create(client, want, params, check_mode, diff)
-    bindings = client.bindings(bucket) if check_iam else None
-    have = bucket_posture.observed(dict(bucket._properties), bindings)
+    policy = client.iam_policy(bucket) if check_iam else None
+    have = bucket_posture.observed(dict(bucket._properties), policy.bindings if policy else None)
     drift = bucket_posture.drift(want, have, check_iam)
     fix = bool(drift) and params.get("fix_drift", False)
     result = {
@@ -24,6 +31,7 @@ def ensure(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
         "drift": drift,
         "compliant": not drift or fix,
         "bucket": _summary(have),
+        "conflicts": [],
     }
     if diff:
         result["diff"] = _diff(have, drift if fix else [])
@@ -33,24 +41,51 @@ def ensure(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
     if fields - {"iam_members"}:
         client.patch(bucket, want)
     if "iam_members" in fields:
-        client.set_bindings(bucket, bucket_posture.allowed_bindings(bindings, want["allowed_members"]))
+        result["conflicts"] = _keep_allowed(client, bucket, policy, want["allowed_members"])
     return result
 
 
 def _create(client: BucketClient, want: dict, params: dict, check_mode: bool, diff: bool) -> dict:
     after = {**want, "members": want["allowed_members"]}
-    result = {"changed": True, "created": True, "drift": [], "compliant": True, "bucket": _summary(after)}
+    result = {
+        "changed": True,
+        "created": True,
+        "drift": [],
+        "compliant": True,
+        "bucket": _summary(after),
+        "conflicts": [],
+    }
     if diff:
         result["diff"] = {"before": {}, "after": _summary(after)}
     if check_mode:
         return result
     bucket = client.create(want, params["location"], params["storage_class"])
     if want["allowed_members"]:
-        bindings = client.bindings(bucket)
-        kept = bucket_posture.allowed_bindings(bindings, want["allowed_members"])
-        if kept != bindings:
-            client.set_bindings(bucket, kept)
+        policy = client.iam_policy(bucket)
+        result["conflicts"] = _keep_allowed(client, bucket, policy, want["allowed_members"])
     return result
+
+
+def _keep_allowed(client: BucketClient, bucket, policy: IamPolicy, allowed: list[str]) -> list[str]:
+    """Remove members not allowed, writing with the etag read; after a 412 re-read and recompute."""
+    conflicts = []
+    while True:
+        kept = bucket_posture.allowed_bindings(policy.bindings, allowed)
+        if kept == policy.bindings:
+            return conflicts
+        if len(conflicts) > IAM_RETRIES:
+            raise OctoError(
+                "update IAM policy of",
+                client.what,
+                f"another writer kept changing it; gave up after {len(conflicts)} attempts ({conflicts[-1]})",
+                conflicts=conflicts,
+            )
+        try:
+            client.set_bindings(bucket, IamPolicy(kept, policy.etag))
+            return conflicts
+        except IamConflict as err:
+            conflicts.append(str(err))
+            policy = client.iam_policy(bucket)
 
 
 def _summary(posture: dict) -> dict:

@@ -7,13 +7,18 @@ import urllib.request
 
 import pytest
 from conftest import PROJECT, module_params
+from google.api_core import exceptions as api_errors
+from google.api_core.iam import Policy
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
 from support.playbook import run_tasks
 
-from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import STATE_BUCKET
 from ansible_collections.octo.platform.plugins.module_utils.gcp.state_bucket import ensure
 
 OWNER = f"projectOwner:{PROJECT}"
+OPS = "user:ops@example.com"
 
 
 def params(fake_gcs, name, **extra):
@@ -90,6 +95,64 @@ def test_iam_members_beyond_allowed_list(fake_gcs, unique):
         {"role": "roles/storage.legacyBucketOwner", "members": [OWNER]}
     ]
     assert not ensure(params(fake_gcs, name, allowed_members=[OWNER], fix_drift=True))["changed"]
+
+
+def test_iam_etag_changes_on_every_write_and_a_stale_one_gets_412(fake_gcs, unique):
+    client = storage.Client(
+        project=PROJECT, credentials=AnonymousCredentials(), client_options={"api_endpoint": fake_gcs.url}
+    )
+    bucket = client.create_bucket(unique("iam"))
+    first = bucket.get_iam_policy()
+    etags = [first.etag]
+    for member in ("user:a@example.com", "user:b@example.com", "user:c@example.com"):
+        policy = bucket.get_iam_policy()
+        policy.bindings.append({"role": "roles/storage.objectViewer", "members": {member}})
+        etags.append(bucket.set_iam_policy(policy).etag)
+    assert len(set(etags)) == 4, etags  # a new etag on every write
+    assert bucket.get_iam_policy().etag == etags[-1]
+    stale = Policy.from_api_repr({"etag": etags[-2], "bindings": []})
+    with pytest.raises(api_errors.PreconditionFailed):
+        bucket.set_iam_policy(stale)
+    # the stale write changed nothing
+    assert "user:c@example.com" in json.dumps(fake_gcs.policies[bucket.name])
+
+
+def test_concurrent_iam_writer_between_read_and_write_is_not_lost(monkeypatch, fake_gcs, unique):
+    name = unique("state")
+    ensure(params(fake_gcs, name))
+    theirs = [
+        *fake_gcs.default_policy(name)["bindings"],
+        {"role": "roles/storage.objectViewer", "members": [OPS]},
+    ]
+    # Another writer grants OPS right after our read: our write carries a stale etag (412).
+    monkeypatch.setattr(fake_gcs, "after_iam_read", lambda: fake_gcs.set_policy(name, theirs))
+    result = ensure(params(fake_gcs, name, allowed_members=[OWNER, OPS], fix_drift=True))
+    assert result["changed"] and len(result["conflicts"]) == 1 and "412" in result["conflicts"][0]
+    assert fake_gcs.policies[name]["bindings"] == [
+        {"role": "roles/storage.legacyBucketOwner", "members": [OWNER]},
+        {"role": "roles/storage.objectViewer", "members": [OPS]},
+    ]  # their grant is kept, the members not allowed are gone
+    again = ensure(params(fake_gcs, name, allowed_members=[OWNER, OPS], fix_drift=True))
+    assert not again["changed"] and again["drift"] == []
+
+
+def test_iam_retries_are_bounded(monkeypatch, fake_gcs, unique):
+    name = unique("state")
+    ensure(params(fake_gcs, name))
+    writes = iter(range(100))
+
+    def keep_changing():
+        member = f"user:intruder-{next(writes)}@example.com"
+        fake_gcs.set_policy(name, [{"role": "roles/storage.objectViewer", "members": [OWNER, member]}])
+        fake_gcs.after_iam_read = keep_changing
+
+    monkeypatch.setattr(fake_gcs, "after_iam_read", keep_changing)
+    with pytest.raises(
+        OctoError, match=r"Failed to update IAM policy of bucket .*gave up after 3 attempts"
+    ) as err:
+        ensure(params(fake_gcs, name, allowed_members=[OWNER], fix_drift=True))
+    assert len(err.value.details["conflicts"]) == 3
+    assert "user:intruder-3@example.com" in json.dumps(fake_gcs.policies[name])  # only the other writer wrote
 
 
 @pytest.mark.parametrize(
