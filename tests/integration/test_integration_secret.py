@@ -1,4 +1,4 @@
-"""integration_secret against the real API server: write-only values, catalog, rotation, concurrency."""
+"""integration_secret against the real API server: write-only values, catalog, rotation, rolls, concurrency."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import json
 import secrets as pysecrets
 import string
 import threading
+import time
+from datetime import UTC, datetime
 
 import pytest
-from k8s_support import integration_params, module_params, sample
+from k8s_support import SAMPLES, TEST_IMAGE, integration_params, module_params, sample
+from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import integration, secrets
@@ -30,7 +33,7 @@ def secret_params(kubeconfig, namespace, **params):
     return module_params(ARGUMENT_SPEC, kubeconfig=kubeconfig, namespace=namespace, **params)
 
 
-def deploy(kubeconfig, namespace, deployment_id, key):
+def deploy(kubeconfig, namespace, deployment_id, key, **overrides):
     params = integration_params(
         kubeconfig,
         namespace,
@@ -38,8 +41,33 @@ def deploy(kubeconfig, namespace, deployment_id, key):
         deployment_id=deployment_id,
         definition=sample("http-orders"),
         env={"API_KEY": {"secret": key}},
+        **overrides,
     )
     return integration.converge(params)
+
+
+def generation(kube, namespace, deployment_id):
+    return kube.get(res.DEPLOYMENT, f"octo-dep-{deployment_id}", namespace)["metadata"]["generation"]
+
+
+def next_second():
+    """Creation times and catalog times have one-second resolution: start what follows in a later second."""
+    start = int(time.time())
+    while int(time.time()) == start:
+        time.sleep(0.05)
+
+
+class Killed(Exception):
+    pass
+
+
+class KilledBeforeRoll(Kube):
+    """A run that dies after writing octo-secrets and before patching any Deployment."""
+
+    def merge_patch(self, resource, name, namespace, patch, **kwargs):
+        if resource == res.DEPLOYMENT:
+            raise Killed("killed before the roll")
+        return super().merge_patch(resource, name, namespace, patch, **kwargs)
 
 
 def test_value_never_leaves_the_secret_data(kubeconfig, namespace, kube):
@@ -161,3 +189,143 @@ def test_rotation_without_roll_leaves_deployments_alone(kubeconfig, namespace, k
     result = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}, roll=False))
     assert result["changed"] is True and result["rolled"] == []
     assert kube.get(res.DEPLOYMENT, "octo-dep-uses-a", namespace)["metadata"]["generation"] == generation
+
+
+def test_rotation_killed_before_the_roll_is_rolled_by_the_next_run(kubeconfig, namespace, kube):
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    before = generation(kube, namespace, "uses-a")
+    rotated = sentinel()
+    with pytest.raises(Killed):
+        secrets.converge(
+            secret_params(kubeconfig, namespace, values={"KEY_A": rotated}),
+            kube=KilledBeforeRoll({"kubeconfig": kubeconfig}),
+        )
+    stored = kube.get(res.SECRET, "octo-secrets", namespace)
+    assert stored["data"]["KEY_A"] == secrets.secrets.encode(rotated)
+    assert generation(kube, namespace, "uses-a") == before
+    # Created after the write: its pods already read the rotated value, so it must not roll.
+    next_second()
+    deploy(kubeconfig, namespace, "late", "KEY_A")
+    late = generation(kube, namespace, "late")
+
+    again = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": rotated}))
+    assert again["keys"] == [{"key": "KEY_A", "action": "none"}]
+    assert again["changed"] is True and again["rolled"] == ["octo-dep-uses-a"]
+    assert generation(kube, namespace, "uses-a") == before + 1
+    assert generation(kube, namespace, "late") == late
+    settled = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": rotated}))
+    assert settled["changed"] is False and settled["rolled"] == []
+
+
+def test_roll_false_leaves_the_roll_for_a_later_run(kubeconfig, namespace, kube):
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel(), "KEY_B": sentinel()}))
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    deploy(kubeconfig, namespace, "uses-b", "KEY_B")
+    before = generation(kube, namespace, "uses-a")
+    value = sentinel()
+    skipped = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": value}, roll=False))
+    assert skipped["changed"] is True and skipped["rolled"] == []
+    assert secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": value}, roll=False)) == {
+        **skipped,
+        "changed": False,
+        "keys": [{"key": "KEY_A", "action": "none"}],
+    }
+
+    params = secret_params(kubeconfig, namespace, values={"KEY_A": value, "KEY_B": sentinel()})
+    predicted = secrets.converge(params, check_mode=True, diff=True)
+    assert predicted["rolled"] == ["octo-dep-uses-a", "octo-dep-uses-b"]
+    assert predicted["diff"]["after"] == (
+        "KEY_B: (changed value)\ndeployment octo-dep-uses-a: (rolled)\ndeployment octo-dep-uses-b: (rolled)\n"
+    )
+    assert value not in json.dumps(predicted)
+    assert generation(kube, namespace, "uses-a") == before
+
+    done = secrets.converge(params)
+    assert done["rolled"] == predicted["rolled"]
+    assert generation(kube, namespace, "uses-a") == before + 1
+    assert secrets.converge(params)["changed"] is False
+
+
+def test_template_changed_after_the_write_is_not_rolled_again(kubeconfig, namespace, kube):
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    value = sentinel()
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": value}, roll=False))
+    next_second()
+    # A new image makes a new ReplicaSet after the write: its pods read the rotated value.
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A", image=f"{TEST_IMAGE}-next")
+    result = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": value}), check_mode=True)
+    assert result["changed"] is False and result["rolled"] == []
+
+
+def test_two_rotations_in_one_second_roll_twice(kubeconfig, namespace, kube):
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    before = generation(kube, namespace, "uses-a")
+    templates = []
+    next_second()  # both rotations most likely fall in one second, where a per-second roll value repeated
+    for _ in range(2):
+        assert secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))["rolled"]
+        template = kube.get(res.DEPLOYMENT, "octo-dep-uses-a", namespace)["spec"]["template"]
+        templates.append(template["metadata"]["annotations"])
+    assert generation(kube, namespace, "uses-a") == before + 2
+    assert templates[0] != templates[1]
+
+
+def test_old_catalog_entries_without_write_id_still_roll(kubeconfig, namespace, kube):
+    secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))
+    deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    next_second()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    old_entry = json.dumps({"created": "2026-01-01T00:00:00Z", "updated": now, "by": "ops@old"})
+    value = sentinel()
+    patch = {
+        "data": {"KEY_A": secrets.secrets.encode(value)},
+        "metadata": {"annotations": {"catalog.octo.dev/KEY_A": old_entry}},
+    }
+    kube.merge_patch(res.SECRET, "octo-secrets", namespace, patch)  # as written by 0.1, whose roll died
+    params = secret_params(kubeconfig, namespace, values={"KEY_A": value})
+    assert secrets.converge(params)["rolled"] == ["octo-dep-uses-a"]
+    assert secrets.converge(params)["changed"] is False
+
+
+def test_pending_roll_through_ansible_playbook(kubeconfig, namespace, kube):
+    first, rotated = sentinel(), sentinel()
+
+    def secret_task(name, variable, **extra):
+        values = {"ORDERS_API_KEY": "{{ " + variable + " }}"}
+        return {
+            "name": name,
+            "octo.platform.integration_secret": {"namespace": namespace, "values": values, **extra},
+        }
+
+    deploy_task = {
+        "name": "deploy",
+        "octo.platform.integration": {
+            "namespace": namespace,
+            "slug": "http-orders",
+            "deployment_id": "orders-1",
+            "definition_file": str(SAMPLES / "http-orders.yaml"),
+            "image": TEST_IMAGE,
+            "env": {"API_KEY": {"secret": "ORDERS_API_KEY"}},
+            "wait_sleep": 1,
+        },
+    }
+    setup = [secret_task("set", "first"), deploy_task, secret_task("rotate, no roll", "rotated", roll=False)]
+    pending = [secret_task("rotate", "rotated")]
+    variables = {"first": first, "rotated": rotated}
+    runs = [run_tasks(setup, extra_vars=variables)]
+    before = generation(kube, namespace, "orders-1")
+    runs += [
+        run_tasks(pending, check=check, diff=True, extra_vars=variables) for check in (True, False, False)
+    ]
+    assert all(run.rc == 0 for run in runs), [run.output for run in runs if run.rc]
+    assert runs[0].task("rotate, no roll")["result"]["rolled"] == []
+    check, roll, settled = (run.task("rotate") for run in runs[1:])
+    assert [check["status"], roll["status"], settled["status"]] == ["changed", "changed", "ok"]
+    assert check["result"]["rolled"] == roll["result"]["rolled"] == ["octo-dep-orders-1"]
+    assert settled["result"]["rolled"] == []
+    assert generation(kube, namespace, "orders-1") == before + 1
+    for run in runs:
+        assert first not in run.output and rotated not in run.output and rotated not in str(run.results)

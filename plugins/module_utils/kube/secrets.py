@@ -1,12 +1,15 @@
 """The `integration_secret` operations: write-only keys of octo-secrets, its catalog, and rolling the users.
 
 Each key is written with a merge patch that touches only that key and its catalog annotation, so writers of
-different keys never lose each other's keys. Values are compared in memory and never returned.
+different keys never lose each other's keys. Values are compared in memory and never returned. Which deployments
+roll is derived from the catalog and the pod templates (see render.secrets.needs_roll), so a roll that a run
+missed (interrupted, or ``roll: false``) is done by the next run.
 """
 
 from __future__ import annotations
 
 import getpass
+import secrets as pysecrets
 import socket
 from datetime import UTC, datetime
 
@@ -29,9 +32,9 @@ def _actor(params: dict) -> str:
     return params.get("actor") or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _managed_deployments(kube: Kube, namespace: str) -> list[dict]:
+def _managed(kube: Kube, resource: res.Resource, namespace: str) -> list[dict]:
     selector = label_selector({names.LABEL_MANAGED_BY: names.MANAGED_BY})
-    return kube.list(res.DEPLOYMENT, namespace, label_selector=selector)
+    return kube.list(resource, namespace, label_selector=selector)
 
 
 def _validate(params: dict) -> tuple[dict, list]:
@@ -45,12 +48,25 @@ def _validate(params: dict) -> tuple[dict, list]:
     return values, remove
 
 
-def _write(kube: Kube, namespace: str, secret: dict | None, changes, values, catalog, now, actor) -> None:
+def _planned_catalog(secret: dict | None, changes, now: str, actor: str) -> dict[str, dict]:
+    """The catalog once this run's writes are done: each written key gets a fresh write id."""
+    catalog = secrets.read_catalog(secret)
+    for change in changes:
+        if change.op in ("create", "update"):
+            catalog[change.key] = secrets.catalog_entry(
+                catalog.get(change.key), now, actor, pysecrets.token_hex(8)
+            )
+        elif change.op == "delete":
+            catalog.pop(change.key, None)
+    return catalog
+
+
+def _write(kube: Kube, namespace: str, secret: dict | None, changes, values, catalog) -> None:
     moving = [c for c in changes if c.op != "none"]
     if secret is None:
         data, annotations = {}, {}
         for change in moving:
-            patch = secrets.key_patch(change, values[change.key], secrets.catalog_entry(None, now, actor))
+            patch = secrets.key_patch(change, values[change.key], catalog[change.key])
             data.update(patch["data"])
             annotations.update(patch["metadata"]["annotations"])
         body = {
@@ -67,15 +83,20 @@ def _write(kube: Kube, namespace: str, secret: dict | None, changes, values, cat
             if err.status != 409:  # created meanwhile by another writer: patch our keys into it
                 raise
     for change in moving:
-        entry = secrets.catalog_entry(catalog.get(change.key), now, actor)
-        patch = secrets.key_patch(change, values.get(change.key), entry)
+        patch = secrets.key_patch(change, values.get(change.key), catalog.get(change.key))
         kube.merge_patch(res.SECRET, names.SECRETS_NAME, namespace, patch)
 
 
-def _roll(kube: Kube, namespace: str, deployment_names: list[str], now: str) -> None:
-    patch = {"spec": {"template": {"metadata": {"annotations": {secrets.ROTATED_AT: now}}}}}
-    for name in deployment_names:
-        kube.merge_patch(res.DEPLOYMENT, name, namespace, patch, manager=ROLL_MANAGER)
+def _to_roll(
+    kube: Kube, namespace: str, deployments: list[dict], catalog: dict, values: dict, changes
+) -> list:
+    """The deployments reading a key of this call whose pods missed its last write (this run's or earlier)."""
+    users = [dep for dep in deployments if secrets.bound_keys(dep) & set(values)]
+    if not users:
+        return []
+    replicasets = _managed(kube, res.REPLICA_SET, namespace)
+    written = [c.key for c in changes if c.op in ("create", "update")]
+    return [dep for dep in users if secrets.needs_roll(dep, replicasets, catalog, values, written)]
 
 
 def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:
@@ -85,8 +106,7 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
     secret = kube.get(res.SECRET, names.SECRETS_NAME, namespace)
     changes = secrets.plan_keys((secret or {}).get("data") or {}, values, remove)
     deleted = [c.key for c in changes if c.op == "delete"]
-    rotated = [c.key for c in changes if c.op == "update"]
-    deployments = _managed_deployments(kube, namespace) if deleted or rotated else []
+    deployments = _managed(kube, res.DEPLOYMENT, namespace) if deleted or (values and params["roll"]) else []
     still_bound = secrets.deployments_using(deployments, deleted)
     if still_bound and not params["force"]:
         raise ValidationError(
@@ -94,22 +114,25 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
             "remove",
             f"key(s) {', '.join(deleted)} still bound by {', '.join(still_bound)} (undeploy them or set force)",
         )
-    to_roll = secrets.deployments_using(deployments, rotated) if params["roll"] else []
-    changed = any(c.op != "none" for c in changes)
+    catalog = _planned_catalog(secret, changes, _now(), _actor(params))
+    to_roll = _to_roll(kube, namespace, deployments, catalog, values, changes) if params["roll"] else []
+    rolled = sorted(dep["metadata"]["name"] for dep in to_roll)
+    changed = any(c.op != "none" for c in changes) or bool(to_roll)
     result = {
         "changed": changed,
         "namespace": namespace,
         "keys": [{"key": c.key, "action": c.op} for c in changes],
-        "rolled": to_roll,
+        "rolled": rolled,
     }
     if diff:
-        result["diff"] = secrets.diff_text(changes) if changed else {}
+        result["diff"] = secrets.diff_text(changes, rolled) if changed else {}
     if check_mode or not changed:
         return result
-    now, actor = _now(), _actor(params)
     ensure_namespace(kube, namespace, check_mode=False)
-    _write(kube, namespace, secret, changes, values, secrets.read_catalog(secret), now, actor)
-    _roll(kube, namespace, to_roll, now)
+    _write(kube, namespace, secret, changes, values, catalog)
+    for dep in to_roll:
+        patch = secrets.roll_patch(dep, catalog)
+        kube.merge_patch(res.DEPLOYMENT, dep["metadata"]["name"], namespace, patch, manager=ROLL_MANAGER)
     return result
 
 

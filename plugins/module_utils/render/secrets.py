@@ -1,6 +1,8 @@
-"""Pure rules of the integration secrets: key names, the name-and-timestamp catalog, what a write changes.
+"""Pure rules of the integration secrets: key names, the catalog, what a write changes, which deployments roll.
 
-Values are compared in memory and never leave this layer: results and diffs carry key names only.
+Values are compared in memory and never leave this layer: results and diffs carry key names only. A write is
+identified by a random write id in the key's catalog entry (never derived from the value); a rolled pod template
+records, per key it binds, the write id it was rolled for, so a roll is derived from state, not from one run.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ import base64
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.render import names
 
 CATALOG_PREFIX = "catalog.octo.dev/"
-ROTATED_AT = "octo.dev/secrets-rotated-at"
+ROLLED_FOR = "octo.dev/secrets-rolled-for"
+ROTATED_AT = "octo.dev/secrets-rotated-at"  # the roll annotation of 0.1, dropped by the next roll
+REVISION = "deployment.kubernetes.io/revision"
 
 
 def encode(value: str) -> str:
@@ -80,36 +85,101 @@ def key_patch(change: KeyChange, value: str | None, entry: dict | None) -> dict:
     return {"data": {change.key: encode(value)}, "metadata": {"annotations": {annotation: json.dumps(entry)}}}
 
 
-def catalog_entry(previous: dict | None, now: str, actor: str) -> dict:
+def catalog_entry(previous: dict | None, now: str, actor: str, write_id: str) -> dict:
     created = (previous or {}).get("created", now)
-    return {"created": created, "updated": now, "by": actor}
+    return {"created": created, "updated": now, "by": actor, "write": write_id}
+
+
+def write_identity(entry: dict) -> str | None:
+    """What identifies a key's last write: its write id; for entries written before write ids, its time."""
+    return entry.get("write") or entry.get("updated") or None
+
+
+def bound_keys(deployment: dict) -> set[str]:
+    """The octo-secrets keys that a Deployment's containers read."""
+    spec = deployment["spec"]["template"]["spec"]
+    return {
+        env["valueFrom"]["secretKeyRef"].get("key")
+        for container in spec.get("containers", []) + spec.get("initContainers", [])
+        for env in container.get("env", [])
+        if (env.get("valueFrom") or {}).get("secretKeyRef", {}).get("name") == names.SECRETS_NAME
+    }
 
 
 def deployments_using(deployments: Iterable[dict], keys: Iterable[str]) -> list[str]:
     """Names of the Deployments whose containers read any of ``keys`` from octo-secrets."""
     wanted = set(keys)
-    users = []
-    for dep in deployments:
-        spec = dep["spec"]["template"]["spec"]
-        refs = {
-            env["valueFrom"]["secretKeyRef"].get("key")
-            for container in spec.get("containers", []) + spec.get("initContainers", [])
-            for env in container.get("env", [])
-            if (env.get("valueFrom") or {}).get("secretKeyRef", {}).get("name") == names.SECRETS_NAME
-        }
-        if refs & wanted:
-            users.append(dep["metadata"]["name"])
-    return sorted(users)
+    return sorted(dep["metadata"]["name"] for dep in deployments if bound_keys(dep) & wanted)
 
 
-def diff_text(changes: list[KeyChange]) -> dict:
-    """Before/after naming the keys that change, with no value and no hash of one."""
+def parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def started_since(deployment: dict, replicasets: Iterable[dict]) -> datetime | None:
+    """A time no pod of the Deployment's current template started before: its own creation or, later,
+    the creation of the ReplicaSet of its current revision (a template changed since then made new pods)."""
+    meta = deployment["metadata"]
+    revision = (meta.get("annotations") or {}).get(REVISION)
+    times = [parse_time(meta.get("creationTimestamp"))]
+    for rs in replicasets:
+        owners = {ref.get("uid") for ref in rs["metadata"].get("ownerReferences") or []}
+        if meta.get("uid") in owners and (rs["metadata"].get("annotations") or {}).get(REVISION) == revision:
+            times.append(parse_time(rs["metadata"].get("creationTimestamp")))
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def rolled_for(deployment: dict) -> dict:
+    """{KEY: write id} that the Deployment's pod template was last rolled for (empty if never)."""
+    annotations = deployment["spec"]["template"].get("metadata", {}).get("annotations") or {}
+    try:
+        recorded = json.loads(annotations.get(ROLLED_FOR, "{}"))
+    except ValueError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _key_is_current(key: str, entry: dict, recorded: dict, since: datetime | None) -> bool:
+    """Whether pods of a template read the key's last write: rolled for it, or started in a later second."""
+    identity = write_identity(entry)
+    if identity is None or recorded.get(key) == identity:
+        return True  # a key without a catalog entry was set by other tools: nothing to compare with
+    updated = parse_time(entry.get("updated"))
+    return since is not None and updated is not None and since > updated
+
+
+def needs_roll(
+    deployment: dict, replicasets: Iterable[dict], catalog: Mapping[str, dict], keys: Iterable[str], written
+) -> bool:
+    """Whether the Deployment reads one of ``keys`` (written now, or earlier) from a write its pods missed."""
+    relevant = bound_keys(deployment) & set(keys)
+    if relevant & set(written):
+        return True
+    recorded, since = rolled_for(deployment), started_since(deployment, replicasets)
+    return not all(_key_is_current(k, catalog.get(k) or {}, recorded, since) for k in relevant)
+
+
+def roll_patch(deployment: dict, catalog: Mapping[str, dict]) -> dict:
+    """Merge patch rolling the pods, recording the write id of every key the Deployment binds."""
+    ids = {key: write_identity(catalog.get(key) or {}) for key in sorted(bound_keys(deployment))}
+    recorded = json.dumps({k: v for k, v in ids.items() if v}, separators=(",", ":"), sort_keys=True)
+    return {"spec": {"template": {"metadata": {"annotations": {ROLLED_FOR: recorded, ROTATED_AT: None}}}}}
+
+
+def diff_text(changes: list[KeyChange], rolled: list[str]) -> dict:
+    """Before/after naming the keys that change and the deployments that roll, with no value and no hash of one."""
     before = {"create": "(absent)", "update": "(a value)", "delete": "(a value)"}
     after = {"create": "(new value)", "update": "(changed value)", "delete": "(absent)"}
     moved = [c for c in changes if c.op != "none"]
     return {
         "before_header": names.SECRETS_NAME,
         "after_header": names.SECRETS_NAME,
-        "before": "".join(f"{c.key}: {before[c.op]}\n" for c in moved),
-        "after": "".join(f"{c.key}: {after[c.op]}\n" for c in moved),
+        "before": "".join(f"{c.key}: {before[c.op]}\n" for c in moved)
+        + "".join(f"deployment {name}: (pods read older values)\n" for name in rolled),
+        "after": "".join(f"{c.key}: {after[c.op]}\n" for c in moved)
+        + "".join(f"deployment {name}: (rolled)\n" for name in rolled),
     }
