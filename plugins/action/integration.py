@@ -1,66 +1,77 @@
 """Controller side of octo.platform.integration: apply, then follow the rollout with live progress lines.
 
-The module applies with wait=false; this plugin then polls octo.platform.integration_info (which evaluates
-the same pure rollout predicates) and prints status lines and new events as they happen.
+With a local connection (the usual way to run Kubernetes modules) the module applies with wait=false and this
+plugin follows the rollout itself, in this process, with one API connection for the whole wait, printing
+status lines and new events as they happen. With a remote connection the kubeconfig lives on the remote host:
+the module then waits there (same follower, no live lines).
 """
 
 from __future__ import annotations
 
-import time
+import os
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.octo.platform.plugins.module_utils.common.args import K8S_AUTH_KEYS
-from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import Watch
-from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
+from ansible_collections.octo.platform.plugins.module_utils.common.args import K8S_AUTH, auth_params
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
+from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
 
 display = Display()
 MODULE = "octo.platform.integration"
-INFO_MODULE = "octo.platform.integration_info"
-GONE = {"rollout": {"state": "failed", "message": "the Deployment is gone", "reason": "NotFound"}}
 
 
 class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
-        live = boolean(args.get("wait", True)) and args.get("state", "present") == "present"
-        if not live or self._play_context.check_mode:
-            result.update(self._execute_module(MODULE, module_args=args, task_vars=task_vars))
-            return result
-        result.update(self._execute_module(MODULE, module_args={**args, "wait": False}, task_vars=task_vars))
-        if result.get("failed") or result.get("rollout", {}).get("state") == "complete":
-            return result  # nothing to follow: failed, or already rolled out before this run
+        live = (
+            boolean(args.get("wait", True))
+            and args.get("state", "present") == "present"
+            and not self._play_context.check_mode
+            and self._connection.transport == "local"
+        )
+        module_args = {**args, "wait": False} if live else args
+        result.update(self._execute_module(MODULE, module_args=module_args, task_vars=task_vars))
+        if not live or result.get("failed") or result.get("rollout", {}).get("state") == "complete":
+            return result  # waited in the module, failed, or already rolled out before this run
         return self._follow(result, args, task_vars)
 
-    def _follow(self, result, args, task_vars):
+    def _follow(self, result: dict, args: dict, task_vars: dict) -> dict:
         host = task_vars.get("inventory_hostname", "")
-        timeout = int(args.get("wait_timeout", 300))
-        sleep = float(args.get("wait_sleep", 2))
-        info_args = {key: args[key] for key in K8S_AUTH_KEYS if args.get(key) is not None}
-        info_args.update(namespace=result["namespace"], deployment_id=result["deployment_id"], events=True)
-        name = names.deployment_object_name(result["deployment_id"])
-        watch = Watch(name, on_line=lambda line: display.display(f"[{host}] {line}"))
-        while True:
-            answer = self._execute_module(INFO_MODULE, module_args=info_args, task_vars=task_vars)
-            if answer.get("failed"):
-                return {**result, "failed": True, "msg": answer.get("msg")}
-            entry = (answer.get("deployments") or [GONE])[0]
-            status = rollout.RolloutStatus(
-                **{"desired": 0, "updated": 0, "ready": 0, "available": 0, **entry["rollout"]}
-            )
-            if not status.done and watch.elapsed >= timeout:
-                status = rollout.timed_out(status, timeout)
-            watch.record({"status": status, "events": entry.get("events", [])})
-            if status.done:
-                break
-            time.sleep(sleep)
-        result.update(rollout=status.as_dict(), timeline=watch.timeline, events=entry.get("events", []))
-        if status.state == "failed":
-            result["failed"] = True
-            result["msg"] = (
-                f"Failed to roll out Deployment {result['namespace']}/{name}: {status.reason}: {status.message}"
-            )
+        key = (result["namespace"], result["deployment_id"])
+        try:
+            kube = Kube(self._auth(args))
+            [(status, watch)] = follow(
+                kube,
+                [key],
+                float(args.get("wait_timeout", 300)),
+                float(args.get("wait_sleep", 2)),
+                on_line=lambda line: display.display(f"[{host}] {line}"),
+            ).values()
+        except OctoError as err:
+            return {**result, "failed": True, "msg": str(err)}
+        record_rollout(result, key, status, watch)
         return result
+
+    def _auth(self, args: dict) -> dict:
+        """The module's auth options as the module would resolve them: task args (module_defaults included),
+        then the K8S_AUTH_* variables of the task's environment and of this process."""
+        environment = dict(os.environ)
+        for entry in self._task.environment or []:
+            environment.update({k: str(v) for k, v in (self._templar.template(entry) or {}).items()})
+        given = {key: args[key] for key in K8S_AUTH if args.get(key) is not None}
+        for key, spec in K8S_AUTH.items():
+            names = spec.get("fallback", (None, []))[1]
+            if key not in given and any(environment.get(name) for name in names):
+                given[key] = next(environment[name] for name in names if environment.get(name))
+        validated = ArgumentSpecValidator(
+            {key: {k: v for k, v in spec.items() if k != "fallback"} for key, spec in K8S_AUTH.items()}
+        ).validate(given)
+        if validated.error_messages:
+            raise OctoError("validate", "the Kubernetes auth options", "; ".join(validated.error_messages))
+        return auth_params(validated.validated_parameters)

@@ -6,28 +6,15 @@ from ansible_collections.octo.platform.plugins.module_utils.common.args import a
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import events_of, label_selector
-from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
+from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout, urls
 
 
 def _labels(obj: dict) -> dict:
     return obj["metadata"].get("labels", {})
 
 
-def _internal_url(services: list[dict], slug: str, namespace: str) -> str | None:
-    name = names.integration_service_name(slug)
-    for svc in services:
-        if svc["metadata"]["name"] == name and svc["spec"].get("ports"):
-            return f"http://{name}.{namespace}:{svc['spec']['ports'][0]['port']}"
-    return None
-
-
-def _public_url(ingresses: list[dict], deployment_id: str) -> str | None:
-    name = names.deployment_object_name(deployment_id)
-    for ing in ingresses:
-        if ing["metadata"]["name"] == name and ing["spec"].get("rules"):
-            scheme = "https" if ing["spec"].get("tls") else "http"
-            return f"{scheme}://{ing['spec']['rules'][0]['host']}"
-    return None
+def _named(objects: list[dict], name: str) -> dict | None:
+    return next((obj for obj in objects if obj["metadata"]["name"] == name), None)
 
 
 def describe(
@@ -69,8 +56,8 @@ def describe(
             "updated": status.updated,
             "available": status.available,
             "rollout": status.as_dict(),
-            "internal_url": _internal_url(services, dep_slug, namespace),
-            "public_url": _public_url(ingresses, dep_id),
+            "internal_url": urls.internal_url(_named(services, names.integration_service_name(dep_slug))),
+            "public_url": urls.public_url(_named(ingresses, names.deployment_object_name(dep_id))),
         }
         entry["exposed"] = entry["public_url"] is not None
         if events:

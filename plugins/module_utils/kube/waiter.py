@@ -1,14 +1,23 @@
-"""Poll a Deployment's rollout until it completes, fails or times out (predicates live in render.rollout)."""
+"""Follow Deployment rollouts until each completes, fails or times out (predicates live in render.rollout).
+
+One follower serves the modules (waiting in the module process) and the action plugin (printing live lines on
+the controller): per namespace and poll it makes one LIST each of Deployments, ReplicaSets, pods and events,
+however many deployments it follows.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
-from ansible_collections.octo.platform.plugins.module_utils.kube.resources import EVENT
-from ansible_collections.octo.platform.plugins.module_utils.render import rollout
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
+from ansible_collections.octo.platform.plugins.module_utils.render.integration import deployment_selector
 
 EVENT_SETTLE_TRIES = 4
 EVENT_SETTLE_SLEEP = 0.5
+
+Key = tuple[str, str]  # (namespace, deployment_id)
 
 
 def label_selector(labels: dict) -> str:
@@ -18,7 +27,7 @@ def label_selector(labels: dict) -> str:
 class Watch:
     """Accumulates a timeline of status lines and new events across observations."""
 
-    def __init__(self, name: str, on_line=None):
+    def __init__(self, name: str, on_line: Callable[[str], None] | None = None):
         self.name = name
         self.timeline: list[dict] = []
         self._on_line = on_line or (lambda line: None)
@@ -30,15 +39,18 @@ class Watch:
     def elapsed(self) -> float:
         return round(time.monotonic() - self._start, 1)
 
-    def record(self, observation: dict) -> None:
-        """observation: {"status": RolloutStatus, "events": [summarized events]}."""
+    @property
+    def events(self) -> list[dict]:
+        return [entry["event"] for entry in self.timeline if "event" in entry]
+
+    def record(self, status: rollout.RolloutStatus, events: list[dict]) -> None:
         elapsed = self.elapsed
-        line = rollout.progress_line(self.name, observation["status"])
+        line = rollout.progress_line(self.name, status)
         if line != self._last_line:
             self._last_line = line
             self.timeline.append({"t": elapsed, "status": line})
             self._on_line(line)
-        for event in observation["events"]:
+        for event in events:
             key = rollout.event_key(event)
             if key in self._seen:
                 continue
@@ -49,6 +61,50 @@ class Watch:
             )
 
 
+def follow(
+    kube, targets: list[Key], timeout: float, sleep: float, on_line: Callable[[str], None] | None = None
+) -> dict[Key, tuple[rollout.RolloutStatus, Watch]]:
+    """Poll every target together until each is done; returns {(namespace, id): (status, watch)}."""
+    watches = {key: Watch(names.deployment_object_name(key[1]), on_line) for key in targets}
+    done: dict[Key, tuple[rollout.RolloutStatus, Watch]] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        for namespace in sorted({ns for ns, _ in watches.keys() - done.keys()}):
+            waiting = sorted(dep_id for ns, dep_id in watches.keys() - done.keys() if ns == namespace)
+            expired = time.monotonic() >= deadline
+            for dep_id, status, related in _observe(kube, namespace, waiting, timeout, expired):
+                watches[(namespace, dep_id)].record(status, [rollout.summarize_event(e) for e in related])
+                if status.done:
+                    done[(namespace, dep_id)] = (status, watches[(namespace, dep_id)])
+        if len(done) == len(watches):
+            return done
+        time.sleep(max(0.0, min(sleep, deadline - time.monotonic())))
+
+
+def _observe(kube, namespace: str, waiting: list[str], timeout: float, expired: bool):
+    """One poll of a namespace: yields (deployment_id, status, related events) for each waiting id."""
+    one = len(waiting) == 1
+    base = {names.LABEL_MANAGED_BY: names.MANAGED_BY}
+    selector = label_selector(deployment_selector(waiting[0]) if one else base)
+    pod_selector = f"{names.LABEL_DEPLOYMENT}={waiting[0]}" if one else names.LABEL_DEPLOYMENT
+    deployments = {
+        d["metadata"].get("labels", {}).get(names.LABEL_DEPLOYMENT): d
+        for d in kube.list(res.DEPLOYMENT, namespace, label_selector=selector)
+    }
+    replica_sets = kube.list(res.REPLICA_SET, namespace, label_selector=pod_selector)
+    pods = kube.list(res.POD, namespace, label_selector=pod_selector)
+    events = kube.list(res.EVENT, namespace)
+    for dep_id in waiting:
+        deployment = deployments.get(dep_id)
+        status = rollout.evaluate(deployment, replica_sets, pods)
+        if not status.done and expired:
+            status = rollout.timed_out(status, timeout)
+        related = (
+            events_of(kube, namespace, status, deployment, replica_sets, pods, events) if deployment else []
+        )
+        yield dep_id, status, related
+
+
 def events_of(kube, namespace, status, deployment, replica_sets, pods, events) -> list[dict]:
     """Events related to a deployment. When the status names a failing pod, wait briefly (bounded) for the
     Warning event about it: a kubelet posts it a moment after the pod status that shows the failure."""
@@ -57,5 +113,5 @@ def events_of(kube, namespace, status, deployment, replica_sets, pods, events) -
         if any(e.get("type") == "Warning" and e["involvedObject"].get("name") == status.pod for e in related):
             break
         time.sleep(EVENT_SETTLE_SLEEP)
-        related = rollout.related_events(kube.list(EVENT, namespace), deployment, replica_sets, pods)
+        related = rollout.related_events(kube.list(res.EVENT, namespace), deployment, replica_sets, pods)
     return related

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import render
+from ansible_collections.octo.platform.plugins.module_utils.render.ownership import live_siblings
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import stamp
 from ansible_collections.octo.platform.plugins.module_utils.render.undeploy import (
-    other_deployment_ids,
     plan_undeploy,
     undeploy_targets,
 )
@@ -63,13 +63,26 @@ def test_nothing_left_means_no_change():
     assert result.actions == []
 
 
-def test_other_deployment_ids(network_request, worker_request, server_copy):
+def test_live_siblings(network_request, worker_request, server_copy):
     objects = [
         *deployed(network_request(), server_copy),
         *deployed(network_request(deployment_id="d42"), server_copy),
         *deployed(network_request(deployment_id="d43"), server_copy),
         *deployed(worker_request(), server_copy),
     ]
-    assert other_deployment_ids(objects, "d41", "orders") == {"d42", "d43"}
-    assert other_deployment_ids(objects, "d42", "nightly-sync") == {"w7"}
-    assert other_deployment_ids(objects[:4], "d41", "orders") == set()
+    assert live_siblings(objects, "orders", {"d41"}) == {"d42", "d43"}
+    assert live_siblings(objects, "nightly-sync", {"d42"}) == {"w7"}
+    assert live_siblings(objects[:4], "orders", {"d41"}) == set()
+    objects[5]["metadata"]["deletionTimestamp"] = "2025-01-01T00:00:01Z"  # d42's Deployment, being deleted
+    assert live_siblings(objects, "orders", {"d41"}) == {"d43"}
+
+
+def test_objects_this_collection_did_not_create_are_never_deleted(network_request, server_copy):
+    """A user's ConfigMap with our labels (created by kubectl, another field manager) is left alone."""
+    mine = deployed(network_request(), server_copy)
+    users = copy.deepcopy(mine[0])
+    users["metadata"]["name"] = "users-own-notes"
+    users["metadata"]["managedFields"] = [{"manager": "kubectl-create", "operation": "Update"}]
+    targets = undeploy_targets([*mine, users], "d41", "orders", 0)
+    assert "users-own-notes" not in [obj["metadata"]["name"] for obj in targets]
+    assert len(targets) == len(mine)
