@@ -10,12 +10,26 @@ version_added: 0.1.0
 description:
   - Writes keys of the Kubernetes Secret C(octo-secrets) that integration env bindings reference by key.
   - Values are write-only. The module never returns, diffs or logs a value, nor a hash of one. Setting the same
-    value again changes nothing; the diff names the keys that change and nothing more.
+    value again writes nothing (it only does a roll still pending, see below); the diff names the keys that change
+    and the Deployments that roll, nothing more.
   - Each key is written with a patch that touches only that key, so concurrent writers of different keys keep
     each other's keys.
   - A catalog of key names with created and updated timestamps and who set them is kept in annotations
     C(catalog.octo.dev/<KEY>) of the Secret; read it with M(octo.platform.integration_secret_info).
-  - Changing the value of a key rolls the Deployments that read it, since pods read env only at start.
+  - Each write of a key gets a random write id in its catalog entry (never derived from the value).
+  - Pods read env only at start, so the Deployments that read a key named in O(values) roll when their pods
+    missed that key's last write. This is derived from state, not from what this run changed, so a rotation that was
+    interrupted before its roll, or written with O(roll=false), is rolled by the next run with the same value
+    (then C(changed=true) with the keys' action C(none)).
+  - A roll records, in the pod-template annotation C(octo.dev/secrets-rolled-for), the write id of each key the
+    Deployment reads, with a field manager of its own so that redeploying the integration stays a no-op.
+  - A Deployment is current for a key when it was rolled for the key's last write, or when its pods started after
+    that write - the Deployment, or the ReplicaSet of its current revision, was created in a later second than the
+    key's C(updated) time. So a Deployment created, or whose template changed, after the write is not rolled. A
+    creation in the same second as the write rolls, since the order is unknown.
+  - That time comparison uses the API server's clock for creation times and the module host's clock for
+    C(updated); keep both in sync. Keys without a catalog entry (set by other tools) never cause a roll on their
+    own.
 options:
   namespace:
     description: Namespace of the Secret; created when missing.
@@ -33,7 +47,9 @@ options:
     elements: str
     default: []
   roll:
-    description: Roll the Deployments that read a key whose value changed.
+    description:
+      - Roll the Deployments that read a key named in O(values) and missed its last write.
+      - With V(false) nothing rolls; the pending roll is left for a later run with V(true).
     type: bool
     default: true
   force:
@@ -48,10 +64,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports which keys would change and which deployments would roll, with no writes.
+    description: Reports which keys would change and exactly which deployments would roll, with no writes.
   diff_mode:
     support: full
-    description: Names the keys that change; never a value.
+    description: Names the keys that change and the deployments that roll; never a value.
   action_group:
     support: full
     membership: [octo.platform.k8s]
@@ -68,6 +84,13 @@ EXAMPLES = r"""
       ORDERS_API_KEY: "{{ vault_orders_api_key }}"
   no_log: true
 
+- name: Rotate now, roll the readers later (for example in a maintenance window)
+  octo.platform.integration_secret:
+    values:
+      ORDERS_API_KEY: "{{ vault_orders_api_key }}"
+    roll: false
+  no_log: true
+
 - name: Remove a key no deployment uses any more
   octo.platform.integration_secret:
     remove: [LEGACY_TOKEN]
@@ -81,7 +104,9 @@ keys:
   elements: dict
   sample: [{key: ORDERS_API_KEY, action: update}]
 rolled:
-  description: Deployments rolled (or, in check mode, that would roll) because a key they read changed.
+  description:
+    - Deployments rolled (or, in check mode, that would roll) because their pods missed the last write of a key
+      named in O(values), in this run or an earlier one.
   returned: always
   type: list
   elements: str

@@ -113,10 +113,12 @@ def deployments_using(deployments: Iterable[dict], keys: Iterable[str]) -> list[
 
 
 def parse_time(text: str | None) -> datetime | None:
+    """An RFC 3339 time with its zone (as the API server and the catalog write them), else None."""
     try:
-        return datetime.fromisoformat(text) if text else None
+        parsed = datetime.fromisoformat(text) if isinstance(text, str) else None
     except ValueError:
         return None
+    return parsed if parsed is not None and parsed.tzinfo is not None else None
 
 
 def started_since(deployment: dict, replicasets: Iterable[dict]) -> datetime | None:
@@ -146,8 +148,10 @@ def rolled_for(deployment: dict) -> dict:
 def _key_is_current(key: str, entry: dict, recorded: dict, since: datetime | None) -> bool:
     """Whether pods of a template read the key's last write: rolled for it, or started in a later second."""
     identity = write_identity(entry)
-    if identity is None or recorded.get(key) == identity:
-        return True  # a key without a catalog entry was set by other tools: nothing to compare with
+    if identity is None:  # set by other tools, with no catalog entry: nothing to compare with
+        return True
+    if recorded.get(key) == identity:
+        return True
     updated = parse_time(entry.get("updated"))
     return since is not None and updated is not None and since > updated
 
