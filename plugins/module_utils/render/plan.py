@@ -12,16 +12,19 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ansible_collections.octo.platform.plugins.module_utils.render import fields
+from ansible_collections.octo.platform.plugins.module_utils.render.kinds import delete_rank
 from ansible_collections.octo.platform.plugins.module_utils.render.normalize import (
-    is_subset,
+    Difference,
+    differences,
     project,
+    rekeyed,
     strip_server_fields,
 )
 
 APPLIED_HASH = "octo.dev/applied-hash"
 REDACTED = "<redacted>"
 OPS = ("create", "update", "delete", "none")
-DELETE_ORDER = ("Ingress", "Service", "Deployment", "ConfigMap")  # dependents first
 
 
 def stamp(obj: dict) -> dict:
@@ -47,6 +50,7 @@ class Action:
     actual: dict | None  # server object as read; None for create
     before: dict | None  # readable diff sides: project(actual, desired) vs desired, None for absent
     after: dict | None
+    warnings: tuple[str, ...] = ()  # e.g. fields another field manager owns
 
     @property
     def ref(self) -> str:
@@ -119,14 +123,62 @@ def object_key(obj: dict) -> tuple:
 
 
 def _compare(wanted: dict, actual: dict | None) -> Action:
+    """Unchanged when the hash matches, every desired field is there, and every extra keyed-list entry
+    belongs to another manager (theirs stay; ours that are no longer rendered go with an update)."""
     if actual is None:
         return _action("create", wanted, wanted, None)
+    found = differences(wanted, actual)
+    owned = fields.ownership(actual)
+    drift = any(d.kind != "extra" or _is_ours(owned, d) for d in found)
     same_hash = _annotations(actual).get(APPLIED_HASH) == _annotations(wanted)[APPLIED_HASH]
-    unchanged = same_hash and is_subset(wanted, actual)
-    return _action("none" if unchanged else "update", wanted, wanted, actual)
+    ref = f"{wanted.get('kind')} {wanted['metadata'].get('name')}"
+    warnings = _ownership_warnings(ref, found, owned)
+    return _action("none" if same_hash and not drift else "update", wanted, wanted, actual, warnings)
 
 
-def _action(op: str, identity: dict, desired: dict | None, actual: dict | None) -> Action:
+def _is_ours(owned: dict, extra: Difference) -> bool:
+    owners = fields.owners_of_entry(owned, extra.path)
+    return bool(owners) and not fields.foreign(owners)
+
+
+def _ownership_warnings(ref: str, found: list[Difference], owned: dict) -> tuple[str, ...]:
+    """Entries rekeyed by hand (restored), foreign entries (left in place), foreign values (taken back)."""
+    pairs = rekeyed(found)
+    replaced = {extra.path for extra, _ in pairs}
+    extras = [d for d in found if d.kind == "extra" and d.path not in replaced and not _is_ours(owned, d)]
+    return (
+        *(_restored(ref, extra, entry, owned) for extra, entry in pairs),
+        *(_left_in_place(ref, extra, owned) for extra in extras),
+        *_taken_back(ref, [d for d in found if d.kind == "differs"], owned),
+    )
+
+
+def _restored(ref: str, extra: Difference, entry: Difference, owned: dict) -> str:
+    by = fields.quoted(fields.foreign(fields.owners_of_entry(owned, extra.path))) or "another writer"
+    return (
+        f"{ref}: {fields.describe_entry(extra.path)} set by {by} replaces the rendered "
+        f"{fields.describe_entry(entry.path)}: restoring it"
+    )
+
+
+def _left_in_place(ref: str, extra: Difference, owned: dict) -> str:
+    managers = fields.foreign(fields.owners_of_entry(owned, extra.path))
+    whose = f"is managed by {fields.quoted(managers)}, not" if managers else "is not managed by"
+    return f"{ref}: {fields.describe_entry(extra.path)} {whose} {fields.OWN_MANAGER}: left in place"
+
+
+def _taken_back(ref: str, differing: list[Difference], owned: dict) -> list[str]:
+    """One warning per foreign manager that owns desired fields holding another value."""
+    taken: dict[str, list[str]] = {}
+    for differ in differing:
+        for manager in fields.foreign(fields.owners_of_field(owned, differ.path)):
+            taken.setdefault(manager, []).append(fields.dotted(differ.path))
+    return [f"{ref}: took back {', '.join(paths)} from '{manager}'" for manager, paths in taken.items()]
+
+
+def _action(
+    op: str, identity: dict, desired: dict | None, actual: dict | None, warnings: tuple[str, ...] = ()
+) -> Action:
     metadata = identity.get("metadata") or {}
     actual = _redacted(actual)
     after = _without_hash(desired) if desired is not None else None
@@ -145,6 +197,7 @@ def _action(op: str, identity: dict, desired: dict | None, actual: dict | None) 
         actual=actual,
         before=before,
         after=after,
+        warnings=warnings,
     )
 
 
@@ -177,7 +230,5 @@ def _without_hash(obj: dict) -> dict:
 
 
 def _delete_rank(obj: dict) -> tuple:
-    kind = obj.get("kind")
-    rank = DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
     metadata = obj.get("metadata") or {}
-    return rank, metadata.get("namespace") or "", metadata.get("name") or ""
+    return delete_rank(obj), metadata.get("namespace") or "", metadata.get("name") or ""

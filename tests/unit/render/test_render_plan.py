@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import render
-from ansible_collections.octo.platform.plugins.module_utils.render.plan import APPLIED_HASH, plan, stamp
+from ansible_collections.octo.platform.plugins.module_utils.render.plan import (
+    APPLIED_HASH,
+    Action,
+    plan,
+    stamp,
+)
 
 CONFIG_MAP = {
     "apiVersion": "v1",
@@ -13,6 +19,22 @@ CONFIG_MAP = {
     "metadata": {"name": "cm", "namespace": "ns", "labels": {"a": "1"}},
     "data": {"k": "v"},
 }
+
+
+def containers_fields(entry: dict) -> dict:
+    return {"f:spec": {"f:template": {"f:spec": {"f:containers": entry}}}}
+
+
+EXTRA_ENV_FIELDS = containers_fields(
+    {'k:{"name":"octo"}': {"f:env": {'k:{"name":"EXTRA"}': {".": {}, "f:name": {}, "f:value": {}}}}}
+)
+
+
+def managed_by(obj: dict, manager: str, fields_v1: dict, operation: str = "Update") -> dict:
+    """Record in ``obj`` (a server copy) that ``manager`` owns ``fields_v1``, as the API server does."""
+    entry = {"manager": manager, "operation": operation, "fieldsV1": fields_v1}
+    obj["metadata"].setdefault("managedFields", []).append(entry)
+    return obj
 
 
 def applied_hash(obj: dict) -> str:
@@ -148,8 +170,10 @@ def test_plan_repairs_drift_even_with_the_same_hash(network_request, server_copy
 
     edited_env = copy.deepcopy(pristine)
     edited_env[1]["spec"]["template"]["spec"]["containers"][0]["env"].append({"name": "EXTRA", "value": "1"})
+    managed_by(edited_env[1], "octo.platform", EXTRA_ENV_FIELDS)  # ours, no longer rendered: removed
     result = plan(objects, edited_env)
     assert result.updates[0].kind == "Deployment"
+    assert result.updates[0].warnings == ()
     before_env = result.updates[0].before["spec"]["template"]["spec"]["containers"][0]["env"]
     assert before_env[-1] == {"name": "EXTRA", "value": "1"}  # the diff shows the intruder
 
@@ -230,3 +254,98 @@ def test_secret_values_never_reach_an_action():
     for value in ("c2VjcmV0", "pw@db"):
         assert value not in repr(action)
     assert secret["data"] == {"API_KEY": "c2VjcmV0"}  # the caller's object is untouched
+
+
+# --- ownership: foreign entries, taking fields back, hand-edited keyed entries -------------------------------
+
+
+def container_of(obj: dict) -> dict:
+    return obj["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_foreign_entries_are_left_in_place_with_a_warning(network_request, server_copy):
+    objects = render(network_request()).objects
+    actual = served(objects, server_copy)
+    container_of(actual[1])["env"].insert(0, {"name": "EXTRA", "value": "1"})  # kubectl set env
+    managed_by(actual[1], "kubectl-set", EXTRA_ENV_FIELDS)
+    actual[1]["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "proxy:1"})
+    managed_by(
+        actual[1], "kubectl-patch", containers_fields({'k:{"name":"sidecar"}': {".": {}, "f:image": {}}})
+    )
+    result = plan(objects, actual)
+    assert [a.op for a in result.actions] == ["none"] * 4
+    assert result.actions[1].warnings == (
+        "Deployment octo-dep-d41: env EXTRA of container octo is managed by 'kubectl-set', not octo.platform: "
+        "left in place",
+        "Deployment octo-dep-d41: container sidecar is managed by 'kubectl-patch', not octo.platform: left in place",
+    )
+    assert [a.warnings for a in result.actions if a.kind != "Deployment"] == [(), (), ()]
+
+
+def test_foreign_entries_stay_on_an_update_and_unowned_ones_are_not_ours(network_request, server_copy):
+    actual = served(render(network_request()).objects, server_copy)
+    container_of(actual[1])["env"].append({"name": "EXTRA", "value": "1"})  # no managedFields say who
+    result = plan(render(network_request(replicas=2)).objects, actual)
+    (update,) = result.updates
+    assert update.warnings == (
+        "Deployment octo-dep-d41: env EXTRA of container octo is not managed by octo.platform: left in place",
+    )
+    assert update.before["spec"]["template"]["spec"]["containers"][0]["env"][-1] == {
+        "name": "EXTRA",
+        "value": "1",
+    }
+
+
+def test_taking_fields_back_from_another_manager_is_a_warning(network_request, server_copy):
+    objects = render(network_request()).objects
+    actual = served(objects, server_copy)
+    actual[1]["spec"]["replicas"] = 5
+    managed_by(actual[1], "kubectl-scale", {"f:spec": {"f:replicas": {}}})
+    container = container_of(actual[1])
+    container["image"] = "ghcr.io/octo/runtime:9.9"
+    log_level = next(e for e in container["env"] if e["name"] == "LOG_LEVEL")
+    log_level["value"] = "debug"
+    edited = {'k:{"name":"octo"}': {"f:image": {}, "f:env": {'k:{"name":"LOG_LEVEL"}': {"f:value": {}}}}}
+    managed_by(actual[1], "kubectl-edit", containers_fields(edited))
+    (update,) = plan(objects, actual).updates
+    assert update.warnings == (
+        "Deployment octo-dep-d41: took back spec.replicas from 'kubectl-scale'",
+        "Deployment octo-dep-d41: took back spec.template.spec.containers[octo].image, "
+        "spec.template.spec.containers[octo].env[LOG_LEVEL].value from 'kubectl-edit'",
+    )
+
+
+def test_equal_co_owned_values_and_own_managers_are_not_taken_back(network_request, server_copy):
+    objects = render(network_request()).objects
+    actual = served(objects, server_copy)
+    managed_by(actual[1], "kubectl-scale", {"f:spec": {"f:replicas": {}}})  # same value: co-owned
+    assert plan(objects, actual).actions[1].op == "none"
+    actual[1]["spec"]["replicas"] = 4
+    managed_by(actual[1], "octo.platform-secrets", {"f:spec": {"f:replicas": {}}})
+    (update,) = plan(objects, actual).updates
+    assert update.warnings == ("Deployment octo-dep-d41: took back spec.replicas from 'kubectl-scale'",)
+    unowned = served(objects, server_copy)
+    unowned[1]["spec"]["replicas"] = 4  # kubectl scale via the scale subresource: 1.20 records no owner
+    (update,) = plan(objects, unowned).updates
+    assert update.warnings == ()
+
+
+def test_a_hand_edited_port_is_restored_not_left_in_place(network_request, server_copy):
+    objects = render(network_request()).objects
+    actual = served(objects, server_copy)
+    actual[2]["spec"]["ports"][0]["port"] = 9191  # kubectl edit: the key of the entry changed
+    port_fields = {".": {}, "f:name": {}, "f:port": {}, "f:protocol": {}, "f:targetPort": {}}
+    managed_by(
+        actual[2], "kubectl-edit", {"f:spec": {"f:ports": {'k:{"port":9191,"protocol":"TCP"}': port_fields}}}
+    )
+    result = plan(objects, actual)
+    assert [a.op for a in result.actions] == ["none", "none", "update", "none"]
+    assert result.actions[2].warnings == (
+        "Service octo-dep-d41: port 9191/TCP set by 'kubectl-edit' replaces the rendered port 9090/TCP: "
+        "restoring it",
+    )
+
+
+def test_warnings_are_the_last_field_of_an_action(network_request):
+    assert [f.name for f in dataclasses.fields(Action)][-1] == "warnings"
+    assert all(a.warnings == () for a in plan(render(network_request()).objects, []).actions)
