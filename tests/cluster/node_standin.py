@@ -2,8 +2,22 @@
 """Node stand-in of the local test cluster (the kwok approach): fake kubelets without containers.
 
 Registers Nodes and keeps them Ready (status heartbeat, Lease, no not-ready taints), and drives the pods
-bound to them the way a kubelet reports them, so the real controllers see real rollouts. Image tags
-ending in `-fail-pull` stay in ImagePullBackOff, tags ending in `-crash` go to CrashLoopBackOff.
+bound to them the way a kubelet reports them, so the real controllers see real rollouts:
+
+- A container with a readinessProbe runs but is not Ready until the probe's initialDelaySeconds (at most
+  10 s, not scaled) has passed, and never in its first Running report; without a probe it is Ready at once.
+- Image tags ending in `-fail-pull` wait in ErrImagePull (Warning events "Failed") for 1 s, then in
+  ImagePullBackOff (a Normal "BackOff" event "Back-off pulling image ..." and a Warning "Failed" one, as
+  the kubelet records them).
+- Tags ending in `-crash` run for 1 s, exit with code 1 (lastState.terminated, reason Error) and wait in
+  CrashLoopBackOff (Warning "BackOff" events "Back-off restarting failed container", counted up) before
+  the next run; restartCount counts the crashes, the back-off doubles like the kubelet's.
+- Tags ending in `-never-ready` run and are never Ready.
+- A deleted pod keeps running through its grace period, then goes.
+
+Time scale: kubelet durations pass TIME_SCALE = 0.1 times as long here (10x faster): the crash back-off
+is 1, 2, 4, ... s up to 30 s (kubelet: 10 s doubling up to 5 min), and a deleted pod is removed after
+min(deletionGracePeriodSeconds / 10, 3 s) (the default 30 s grace: 3 s).
 """
 
 from __future__ import annotations
@@ -11,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
+import heapq
 import ipaddress
 import logging
 import platform
@@ -39,8 +54,13 @@ CAPACITY = {
     "ephemeral-storage": "10Ti",
 }  # no real pods run here
 NOT_READY_TAINTS = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
-FAIL_PULL_SUFFIX = "-fail-pull"
-CRASH_SUFFIX = "-crash"
+TIME_SCALE = 0.1  # kubelet durations (crash back-off, termination grace) pass 10x faster here
+GRACE_CAP_SECONDS = 3.0  # a deleted pod goes after min(its grace period * TIME_SCALE, this)
+READINESS_DELAY_CAP_SECONDS = 10  # a readinessProbe's initialDelaySeconds, at most this (not scaled)
+PULL_BACKOFF_SECONDS = 1.0  # ErrImagePull, then ImagePullBackOff
+CRASH_RUN_SECONDS = 1.0  # how long a crashing container runs each time
+CRASH_BACKOFF_SECONDS = (10, 300)  # the kubelet's first restart back-off and its cap, before scaling
+FATES = {"-fail-pull": "fail-pull", "-crash": "crash", "-never-ready": "never-ready"}  # by image tag suffix
 
 log = logging.getLogger("node-standin")
 
@@ -60,11 +80,7 @@ def image_tag(image: str) -> str:
 
 def fate_of(image: str) -> str:
     tag = image_tag(image)
-    if tag.endswith(FAIL_PULL_SUFFIX):
-        return "fail-pull"
-    if tag.endswith(CRASH_SUFFIX):
-        return "crash"
-    return "ok"
+    return next((fate for suffix, fate in FATES.items() if tag.endswith(suffix)), "ok")
 
 
 def digest(*parts: str) -> str:
@@ -219,8 +235,38 @@ class NodeKeeper:
 # --- pods ------------------------------------------------------------------------------------
 
 
+class Timers:
+    """Calls back with a key at a wall-clock time; one call per distinct (time, key)."""
+
+    def __init__(self, callback):
+        self.callback = callback
+        self.due: list[tuple[float, tuple]] = []
+        self.pending: set[tuple[float, tuple]] = set()
+        self.wakeup = threading.Condition()
+
+    def at(self, when: float, key: tuple) -> None:
+        with self.wakeup:
+            if (when, key) not in self.pending:
+                self.pending.add((when, key))
+                heapq.heappush(self.due, (when, key))
+                self.wakeup.notify()
+
+    def run(self) -> None:
+        while True:
+            with self.wakeup:
+                while not self.due or self.due[0][0] > time.time():
+                    self.wakeup.wait(self.due[0][0] - time.time() if self.due else None)
+                entry = heapq.heappop(self.due)
+                self.pending.discard(entry)
+            try:
+                self.callback(entry[1])
+            except Exception as error:
+                log.warning("timed re-check of pod %s/%s failed (%s)", entry[1][0], entry[1][1], error)
+
+
 class PodDriver:
-    """Watches the pods bound to the nodes and reports them like a kubelet would."""
+    """Watches the pods bound to the nodes and reports them like a kubelet would, re-checking each pod
+    when its reported state is due to change (probe passed, back-off over, grace period over)."""
 
     def __init__(self, api_client: client.ApiClient, names: list[str]):
         self.api_client = api_client
@@ -228,8 +274,13 @@ class PodDriver:
         self.names = set(names)
         self.ips: dict[str, str] = {}  # pod uid -> pod IP
         self.hosts = POD_NETWORK.hosts()
+        self.started: dict[str, float] = {}  # pod uid -> when its containers started (epoch seconds)
+        self.recorded: dict[str, dict[tuple, tuple[str, int]]] = {}  # pod uid -> event key -> (name, count)
+        self.lock = threading.Lock()  # the watch and the timers report pods one at a time
+        self.timers = Timers(self.recheck)
 
     def run(self) -> None:
+        threading.Thread(target=self.timers.run, name="timers", daemon=True).start()
         while True:
             try:
                 self.list_and_watch()
@@ -247,7 +298,7 @@ class PodDriver:
             if pod.status and pod.status.pod_ip and not pod.spec.host_network:
                 self.ips.setdefault(pod.metadata.uid, pod.status.pod_ip)
         for pod in pods.items:
-            self.reconcile(pod)
+            self.handle(pod)
         version = pods.metadata.resource_version
         while True:
             stream = watch.Watch().stream(
@@ -261,34 +312,71 @@ class PodDriver:
                 pod = event["object"]
                 version = pod.metadata.resource_version
                 if event["type"] == "DELETED":
-                    self.ips.pop(pod.metadata.uid, None)
+                    self.forget(pod.metadata.uid)
                 elif event["type"] in ("ADDED", "MODIFIED"):
-                    self.reconcile(pod)
+                    self.handle(pod)
+
+    def handle(self, pod) -> None:
+        with self.lock:
+            self.reconcile(pod)
+
+    def recheck(self, key: tuple[str, str, str]) -> None:
+        namespace, name, uid = key
+        with self.lock:
+            try:
+                pod = self.core.read_namespaced_pod(name, namespace, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+            except ApiException as error:
+                if error.status == 404:
+                    return
+                raise
+            if pod.metadata.uid == uid:
+                self.reconcile(pod)
+
+    def forget(self, uid: str) -> None:
+        self.ips.pop(uid, None)
+        self.started.pop(uid, None)
+        self.recorded.pop(uid, None)
 
     def reconcile(self, pod) -> None:
         for _ in range(RETRIES_ON_CONFLICT):
             if pod.spec.node_name not in self.names:
                 return
+            meta = pod.metadata
             try:
-                if pod.metadata.deletion_timestamp:
-                    self.remove(pod)
-                else:
-                    self.report(pod)
+                due = self.terminate(pod) if meta.deletion_timestamp else self.report(pod)
+                if due is not None:
+                    self.timers.at(due, (meta.namespace, meta.name, meta.uid))
                 return
             except ApiException as error:
                 if error.status == 404:
                     return
                 if error.status != 409:
-                    log.warning(
-                        "updating pod %s/%s failed: %s", pod.metadata.namespace, pod.metadata.name, error
-                    )
+                    log.warning("updating pod %s/%s failed: %s", meta.namespace, meta.name, error)
                     return
             try:
                 pod = self.core.read_namespaced_pod(
-                    pod.metadata.name, pod.metadata.namespace, _request_timeout=REQUEST_TIMEOUT_SECONDS
+                    meta.name, meta.namespace, _request_timeout=REQUEST_TIMEOUT_SECONDS
                 )
             except ApiException:
                 return
+
+    def terminate(self, pod) -> float | None:
+        """A deleted pod runs through its (scaled, capped) grace period; then its containers exit and it is
+        removed. Returns when the grace period ends, while it has not."""
+        meta = pod.metadata
+        due = removal_time(meta.deletion_timestamp.timestamp(), meta.deletion_grace_period_seconds or 0)
+        if time.time() < due:
+            return due
+        body = self.api_client.sanitize_for_serialization(pod)
+        current = body.get("status") or {}
+        stopped = stopped_status(current)
+        if summary(stopped) != summary(current):
+            body["status"] = stopped
+            self.core.replace_namespaced_pod_status(
+                meta.name, meta.namespace, body, _request_timeout=REQUEST_TIMEOUT_SECONDS
+            )
+        self.remove(pod)
+        return None
 
     def remove(self, pod) -> None:
         options = client.V1DeleteOptions(
@@ -297,7 +385,7 @@ class PodDriver:
         self.core.delete_namespaced_pod(
             pod.metadata.name, pod.metadata.namespace, body=options, _request_timeout=REQUEST_TIMEOUT_SECONDS
         )
-        self.ips.pop(pod.metadata.uid, None)
+        self.forget(pod.metadata.uid)
         log.info("removed pod %s/%s", pod.metadata.namespace, pod.metadata.name)
 
     def pod_ip(self, pod) -> str:
@@ -319,113 +407,253 @@ class PodDriver:
                 return str(ip)
         raise RuntimeError(f"no free address left in {POD_NETWORK}")
 
-    def report(self, pod) -> None:
+    def start_of(self, uid: str, current: dict) -> float:
+        """When the pod's containers started: first seen here, or its startTime after a restart of ours."""
+        if uid not in self.started:
+            start_time = current.get("startTime")
+            self.started[uid] = parse_time(start_time) if start_time else time.time()
+        return self.started[uid]
+
+    def report(self, pod) -> float | None:
+        """Write the pod status a kubelet would report now; return when it changes next."""
         if pod.status and pod.status.phase in ("Succeeded", "Failed"):
-            return
+            return None
         body = self.api_client.sanitize_for_serialization(pod)
         current = body.get("status") or {}
-        desired = desired_status(body, current, self.pod_ip(pod))
+        started = self.start_of(pod.metadata.uid, current)
+        desired, due = desired_status(body, current, self.pod_ip(pod), started, time.time())
         if summary(desired) == summary(current):
-            return
+            return due
         body["status"] = desired
         self.core.replace_namespaced_pod_status(
             pod.metadata.name, pod.metadata.namespace, body, _request_timeout=REQUEST_TIMEOUT_SECONDS
         )
-        log.info("pod %s/%s is %s", pod.metadata.namespace, pod.metadata.name, desired["phase"])
+        log.info("pod %s/%s is %s", pod.metadata.namespace, pod.metadata.name, describe(desired))
         self.record_events(body, current, desired)
+        return due
 
     def record_events(self, pod: dict, current: dict, desired: dict) -> None:
-        before = {
-            s["name"]: s
-            for s in current.get("initContainerStatuses", []) + current.get("containerStatuses", [])
-        }
-        for status in desired.get("initContainerStatuses", []) + desired["containerStatuses"]:
-            reason = (status["state"].get("waiting") or {}).get("reason")
-            old_reason = ((before.get(status["name"]) or {}).get("state", {}).get("waiting") or {}).get(
-                "reason"
-            )
-            if reason == old_reason:
+        before = {s["name"]: s for s in all_statuses(current)}
+        for status in all_statuses(desired):
+            old = before.get(status["name"]) or {}
+            reason = waiting_reason(status)
+            if reason == waiting_reason(old) and status["restartCount"] == old.get("restartCount"):
                 continue
-            if reason == "ImagePullBackOff":
-                image = status["image"]
-                message = (
-                    f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and '
-                    f'unpack image "{image}": failed to resolve reference "{image}": {image}: not found'
-                )
-                self.event(pod, status["name"], "Failed", message)
-            elif reason == "CrashLoopBackOff":
-                self.event(pod, status["name"], "BackOff", "Back-off restarting failed container")
+            for kind, event_reason, message in kubelet_events(reason, status["image"]):
+                self.event(pod, status["name"], kind, event_reason, message)
 
-    def event(self, pod: dict, container: str, reason: str, message: str) -> None:
+    def event(self, pod: dict, container: str, kind: str, reason: str, message: str) -> None:
+        """Record an event; a repeated one counts up, as the kubelet's event correlator does."""
         meta = pod["metadata"]
-        stamp = now()
-        body = {
-            "metadata": {"name": f"{meta['name']}.{secrets.token_hex(8)}", "namespace": meta["namespace"]},
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "name": meta["name"],
-                "namespace": meta["namespace"],
-                "uid": meta["uid"],
-                "fieldPath": f"spec.containers{{{container}}}",
-            },
-            "reason": reason,
-            "message": message,
-            "type": "Warning",
-            "source": {"component": "kubelet", "host": pod["spec"]["nodeName"]},
-            "reportingComponent": "kubelet",
-            "reportingInstance": pod["spec"]["nodeName"],
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
+        recorded = self.recorded.setdefault(meta["uid"], {})
+        key = (container, kind, reason, message)
         try:
-            self.core.create_namespaced_event(
-                meta["namespace"], body, _request_timeout=REQUEST_TIMEOUT_SECONDS
-            )
+            if key in recorded:
+                name, count = recorded[key]
+                patch = {"count": count + 1, "lastTimestamp": now()}
+                self.core.patch_namespaced_event(
+                    name, meta["namespace"], patch, _request_timeout=REQUEST_TIMEOUT_SECONDS
+                )
+            else:
+                name, count = f"{meta['name']}.{secrets.token_hex(8)}", 0
+                body = event_body(pod, name, container, kind, reason, message)
+                self.core.create_namespaced_event(
+                    meta["namespace"], body, _request_timeout=REQUEST_TIMEOUT_SECONDS
+                )
+            recorded[key] = (name, count + 1)
         except ApiException as error:
             log.warning("recording event %s for %s failed: %s", reason, meta["name"], error)
 
 
-def container_status(pod: dict, container: dict, fate: str, stamp: str) -> dict:
-    """A kubelet-like container status; fate is ok, done, crash, fail-pull or initializing."""
+def event_body(pod: dict, name: str, container: str, kind: str, reason: str, message: str) -> dict:
+    meta, stamp = pod["metadata"], now()
+    return {
+        "metadata": {"name": name, "namespace": meta["namespace"]},
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+            "fieldPath": f"spec.containers{{{container}}}",
+        },
+        "reason": reason,
+        "message": message,
+        "type": kind,
+        "source": {"component": "kubelet", "host": pod["spec"]["nodeName"]},
+        "reportingComponent": "kubelet",
+        "reportingInstance": pod["spec"]["nodeName"],
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+    }
+
+
+def removal_time(deletion_timestamp: float, grace: int) -> float:
+    """When a pod deleted with a grace period goes: the grace scaled by TIME_SCALE, at most GRACE_CAP_SECONDS
+    (deletionTimestamp is the time of the delete request plus the grace period)."""
+    return deletion_timestamp - grace + min(grace * TIME_SCALE, GRACE_CAP_SECONDS)
+
+
+def stopped_status(current: dict) -> dict:
+    """The status once the running containers exited on SIGTERM: terminated (exit code 0), not ready."""
+    statuses = []
+    for status in current.get("containerStatuses") or []:
+        running = (status.get("state") or {}).get("running")
+        if running:
+            exited = {
+                "exitCode": 0,
+                "reason": "Completed",
+                "startedAt": running.get("startedAt"),
+                "finishedAt": now(),
+            }
+            exited["containerID"] = status.get("containerID")
+            status = {**status, "ready": False, "started": False, "state": {"terminated": exited}}
+        statuses.append(status)
+    message = "containers with unready status: [" + " ".join(s["name"] for s in statuses) + "]"
+    conditions = [
+        condition(c["type"], False, current, "ContainersNotReady", message)
+        if c["type"] in ("Ready", "ContainersReady")
+        else c
+        for c in current.get("conditions") or []
+    ]
+    return {**current, "conditions": conditions, "containerStatuses": statuses}
+
+
+def pull_error(image: str) -> str:
+    return (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": '
+        f'failed to resolve reference "{image}": {image}: not found'
+    )
+
+
+def kubelet_events(waiting: str | None, image: str) -> list[tuple[str, str, str]]:
+    """(type, reason, message) of the events a kubelet records as a container enters a waiting state."""
+    if waiting == "ErrImagePull":
+        return [
+            ("Warning", "Failed", f'Failed to pull image "{image}": {pull_error(image)}'),
+            ("Warning", "Failed", "Error: ErrImagePull"),
+        ]
+    if waiting == "ImagePullBackOff":  # the kubelet records this BackOff as Normal, the Failed as Warning
+        return [
+            ("Normal", "BackOff", f'Back-off pulling image "{image}"'),
+            ("Warning", "Failed", "Error: ImagePullBackOff"),
+        ]
+    if waiting == "CrashLoopBackOff":
+        return [("Warning", "BackOff", "Back-off restarting failed container")]
+    return []
+
+
+def parse_time(stamp: str) -> float:
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def at(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def all_statuses(status: dict) -> list[dict]:
+    return (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+
+
+def waiting_reason(status: dict) -> str | None:
+    return ((status.get("state") or {}).get("waiting") or {}).get("reason")
+
+
+def crash_backoff(crashes: int) -> float:
+    """The kubelet's restart back-off after the n-th crash (10 s doubling up to 5 min), scaled."""
+    first, cap = CRASH_BACKOFF_SECONDS
+    return min(first * 2 ** (crashes - 1), cap) * TIME_SCALE
+
+
+def readiness(container: dict, previous: dict, elapsed: float) -> tuple[bool, float | None]:
+    """Ready once the readinessProbe's initialDelaySeconds (capped) has passed, never in the first report
+    of the running container (its probe has not run yet); else when to look again."""
+    probe = container.get("readinessProbe")
+    if probe is None:
+        return True, None
+    delay = min(probe.get("initialDelaySeconds") or 0, READINESS_DELAY_CAP_SECONDS)
+    if "running" in (previous.get("state") or {}) and elapsed >= delay:
+        return True, None
+    return False, delay
+
+
+def pull_failure(status: dict, elapsed: float) -> tuple[dict, float | None]:
+    image = status["image"]
+    if elapsed < PULL_BACKOFF_SECONDS:
+        status["state"] = {"waiting": {"reason": "ErrImagePull", "message": pull_error(image)}}
+        return status, PULL_BACKOFF_SECONDS
+    status["state"] = {
+        "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+    }
+    return status, None
+
+
+def crash_loop(pod: dict, status: dict, started: float, elapsed: float) -> tuple[dict, float]:
+    """Runs of CRASH_RUN_SECONDS, each ending with exit code 1, separated by a growing back-off."""
+    runs, start = [], 0.0
+    while start <= elapsed:
+        runs.append((start, start + CRASH_RUN_SECONDS))
+        start = runs[-1][1] + crash_backoff(len(runs))
+    meta, name = pod["metadata"], status["name"]
+
+    def exited(run: int) -> dict:
+        begin, end = runs[run]
+        return {
+            "terminated": {
+                "exitCode": 1,
+                "reason": "Error",
+                "startedAt": at(started + begin),
+                "finishedAt": at(started + end),
+                "containerID": runtime_id(meta["uid"], name, run),
+            }
+        }
+
+    begin, end = runs[-1]
+    status["containerID"] = runtime_id(meta["uid"], name, len(runs) - 1)
+    if elapsed < end:
+        status.update(
+            started=True, restartCount=len(runs) - 1, state={"running": {"startedAt": at(started + begin)}}
+        )
+        status["lastState"] = exited(len(runs) - 2) if len(runs) > 1 else {}
+        return status, end
+    delay = crash_backoff(len(runs))
+    message = f"back-off {delay:g}s restarting failed container={name} pod={meta['name']}_{meta['uid']}"
+    status.update(
+        restartCount=len(runs), state={"waiting": {"reason": "CrashLoopBackOff", "message": message}}
+    )
+    status["lastState"] = exited(len(runs) - 1)
+    return status, start
+
+
+def runtime_id(uid: str, container: str, run: int = 0) -> str:
+    return "containerd://" + digest(uid, container, str(run))
+
+
+def container_status(
+    pod: dict, container: dict, fate: str, started: float, elapsed: float, previous: dict
+) -> tuple[dict, float | None]:
+    """A kubelet-like container status `elapsed` seconds after the pod started, and the elapsed time at
+    which it changes next (None: never by itself); fate: ok, a FATES value, done or initializing."""
     name, image = container["name"], container["image"]
     status = {"name": name, "image": image, "imageID": "", "ready": False, "restartCount": 0, "lastState": {}}
-    if fate == "fail-pull":
-        status["state"] = {
-            "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
-        }
-        return status
+    status["started"] = False
     if fate == "initializing":
         status["state"] = {"waiting": {"reason": "PodInitializing"}}
-        return status
-    runtime_id = "containerd://" + digest(pod["metadata"]["uid"], name)
+        return status, None
+    if fate == "fail-pull":
+        return pull_failure(status, elapsed)
     status["imageID"] = f"{image.split('@', 1)[0].rsplit(':', 1)[0]}@sha256:{digest('image', image)}"
-    status["containerID"] = runtime_id
+    status["containerID"] = runtime_id(pod["metadata"]["uid"], name)
     if fate == "crash":
-        meta = pod["metadata"]
-        message = f"back-off 10s restarting failed container={name} pod={meta['name']}_{meta['uid']}"
-        exited = {
-            "exitCode": 1,
-            "reason": "Error",
-            "startedAt": stamp,
-            "finishedAt": stamp,
-            "containerID": runtime_id,
-        }
-        status.update(restartCount=1, state={"waiting": {"reason": "CrashLoopBackOff", "message": message}})
-        status["lastState"] = {"terminated": exited}
-    elif fate == "done":
-        exited = {
-            "exitCode": 0,
-            "reason": "Completed",
-            "startedAt": stamp,
-            "finishedAt": stamp,
-            "containerID": runtime_id,
-        }
-        status.update(ready=True, state={"terminated": exited})
-    else:
-        status.update(ready=True, state={"running": {"startedAt": stamp}})
-    return status
+        return crash_loop(pod, status, started, elapsed)
+    if fate == "done":
+        exited = {"exitCode": 0, "reason": "Completed", "startedAt": at(started), "finishedAt": at(started)}
+        status.update(ready=True, state={"terminated": {**exited, "containerID": status["containerID"]}})
+        return status, None
+    ready, change = readiness(container, previous, elapsed) if fate == "ok" else (False, None)
+    status.update(ready=ready, started=True, state={"running": {"startedAt": at(started)}})
+    return status, change
 
 
 def condition(kind: str, ok: bool, current: dict, reason: str = "", message: str = "") -> dict:
@@ -438,25 +666,34 @@ def condition(kind: str, ok: bool, current: dict, reason: str = "", message: str
     return result
 
 
-def desired_status(pod: dict, current: dict, pod_ip: str) -> dict:
-    """The status a kubelet would report now; all container timestamps derive from the pod start."""
-    stamp = current.get("startTime") or now()
-    init_statuses, blocked = [], []
+def container_statuses(pod: dict, current: dict, started: float, elapsed: float) -> tuple[list, list, list]:
+    """(init container statuses, main container statuses, elapsed times at which one changes next)."""
+    previous = {s["name"]: s for s in current.get("containerStatuses") or []}
+    init_statuses, statuses, changes = [], [], []
+    blocked = False
     for container in pod["spec"].get("initContainers") or []:
         fate = fate_of(container["image"])
-        if blocked:
-            fate = "initializing"
-        elif fate != "ok":
-            blocked.append(container["name"])
-        else:
-            fate = "done"
-        init_statuses.append(container_status(pod, container, fate, stamp))
-    statuses = []
+        fate = "initializing" if blocked else ("done" if fate in ("ok", "never-ready") else fate)
+        status, change = container_status(pod, container, fate, started, elapsed, {})
+        blocked = blocked or fate not in ("done", "initializing")
+        init_statuses.append(status)
+        changes.append(change)
     for container in pod["spec"]["containers"]:
         fate = "initializing" if blocked else fate_of(container["image"])
-        status = container_status(pod, container, fate, stamp)
-        status["started"] = status["ready"]
+        previous_status = previous.get(container["name"]) or {}
+        status, change = container_status(pod, container, fate, started, elapsed, previous_status)
         statuses.append(status)
+        changes.append(change)
+    return init_statuses, statuses, [c for c in changes if c is not None]
+
+
+def desired_status(
+    pod: dict, current: dict, pod_ip: str, started: float, clock: float
+) -> tuple[dict, float | None]:
+    """The status a kubelet would report at `clock` for a pod whose containers started at `started`
+    (epoch seconds), and when it changes next (None: never by itself)."""
+    init_statuses, statuses, changes = container_statuses(pod, current, started, clock - started)
+    blocked = [s["name"] for s in init_statuses if "terminated" not in s["state"]]
     unready = [s["name"] for s in statuses if not s["ready"]]
     # Like the kubelet: Pending while a container waits that never ran, Running once all have run.
     never_ran = any("waiting" in s["state"] and not s["lastState"] for s in statuses)
@@ -474,12 +711,22 @@ def desired_status(pod: dict, current: dict, pod_ip: str) -> dict:
         hostIP=NODE_IP,
         podIP=pod_ip,
         podIPs=[{"ip": pod_ip}],
-        startTime=stamp,
+        startTime=at(started),
         containerStatuses=statuses,
     )
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
-    return status
+    return status, (started + min(changes) if changes else None)
+
+
+def describe(status: dict) -> str:
+    """A log line's view of a pod status: phase, readiness, waiting reasons and restarts."""
+    ready = {c["type"]: c["status"] for c in status["conditions"]}["Ready"] == "True"
+    details = [
+        f"{s['name']}: {waiting_reason(s) or next(iter(s['state']))}, restarts {s['restartCount']}"
+        for s in all_statuses(status)
+    ]
+    return f"{status['phase']}, {'ready' if ready else 'not ready'} ({'; '.join(details)})"
 
 
 def summary(status: dict) -> tuple:

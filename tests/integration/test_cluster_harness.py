@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import itertools
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kubernetes import client, config
+from cluster import node_standin as standin
+from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 
 CLUSTER_SCRIPT = Path(__file__).resolve().parents[1] / "cluster" / "cluster.py"
@@ -55,17 +57,50 @@ def pods_of(core: client.CoreV1Api, namespace: str, name: str) -> list:
     return core.list_namespaced_pod(namespace, label_selector=f"app={name}").items
 
 
-def warning_events(core: client.CoreV1Api, namespace: str, pod_name: str, reason: str) -> list:
+def pod_history(core: client.CoreV1Api, namespace: str, start, done, timeout: int = WAIT_SECONDS) -> list:
+    """(event type, pod) for every change of the namespace's pods after start() (a watch misses no
+    version, unlike polling) until done(history) holds."""
+    version = core.list_namespaced_pod(namespace).metadata.resource_version
+    start()
+    history, stream = [], watch.Watch()
+    for event in stream.stream(
+        core.list_namespaced_pod, namespace, resource_version=version, timeout_seconds=timeout
+    ):
+        history.append((event["type"], event["object"]))
+        if done(history):
+            stream.stop()
+            return history
+    pytest.fail(f"timed out after {timeout}s; seen {container_states(history)}")
+
+
+def container_states(history: list) -> list[tuple]:
+    """(state, waiting reason, restartCount, ready) of the first container of each reported pod version,
+    consecutive repeats dropped."""
+    states = []
+    for _, pod in history:
+        if not pod.status.container_statuses:
+            continue
+        container = pod.status.container_statuses[0]
+        state = container.state
+        kind = "waiting" if state.waiting else "running" if state.running else "terminated"
+        entry = (
+            kind,
+            state.waiting.reason if state.waiting else None,
+            container.restart_count,
+            container.ready,
+        )
+        if not states or states[-1] != entry:
+            states.append(entry)
+    return states
+
+
+def pod_ready(pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+def kubelet_events(core: client.CoreV1Api, namespace: str, pod_name: str) -> list:
     events = core.list_namespaced_event(namespace, field_selector=f"involvedObject.name={pod_name}").items
-    return [e for e in events if e.reason == reason and e.type == "Warning"]
-
-
-def single_container_status(core, namespace, name, waiting_reason):
-    pods = pods_of(core, namespace, name)
-    statuses = pods[0].status.container_statuses if len(pods) == 1 else None
-    if statuses and statuses[0].state.waiting and statuses[0].state.waiting.reason == waiting_reason:
-        return pods[0], statuses[0]
-    return None
+    return [e for e in events if e.source and e.source.component == "kubelet"]
 
 
 @pytest.fixture
@@ -139,36 +174,220 @@ def test_rolling_update_replaces_the_pods(core, apps, namespace):
     assert not first_pods & {p.metadata.name for p in pods_of(core, namespace, "roll")}
 
 
-def test_fail_pull_image_reports_image_pull_back_off(core, apps, namespace):
-    image = "registry.local/octo/web:1.0-fail-pull"
-    apps.create_namespaced_deployment(namespace, deployment("broken", image))
+def test_readiness_probe_keeps_a_running_pod_unready_until_its_initial_delay(core, apps, namespace):
+    body = deployment("probed", IMAGE)
+    probe = {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 3}
+    body["spec"]["template"]["spec"]["containers"][0]["readinessProbe"] = probe
 
-    pod, container = wait_until(
-        "ImagePullBackOff", lambda: single_container_status(core, namespace, "broken", "ImagePullBackOff")
+    history = pod_history(
+        core,
+        namespace,
+        lambda: apps.create_namespaced_deployment(namespace, body),
+        lambda seen: any(pod_ready(pod) for _, pod in seen),
     )
-    assert pod.status.phase == "Pending"
-    assert container.ready is False
-    assert image in container.state.waiting.message
-    (event,) = wait_until(
-        "the Failed event", lambda: warning_events(core, namespace, pod.metadata.name, "Failed")
+
+    assert container_states(history) == [("running", None, 0, False), ("running", None, 0, True)]
+    unready = next(pod for _, pod in history if pod.status.container_statuses)
+    assert unready.status.phase == "Running"
+    assert unready.status.container_statuses[0].started is True
+    assert {c.type: c.status for c in unready.status.conditions}["Ready"] == "False"
+    wait_until(
+        "the deployment to count the pod available",
+        lambda: apps.read_namespaced_deployment_status("probed", namespace).status.available_replicas == 1,
     )
-    assert event.message.startswith(f'Failed to pull image "{image}"')
-    assert event.source.component == "kubelet"
+
+
+def test_fail_pull_image_goes_through_err_image_pull_to_image_pull_back_off(core, apps, namespace):
+    image = "registry.local/octo/web:1.0-fail-pull"
+
+    history = pod_history(
+        core,
+        namespace,
+        lambda: apps.create_namespaced_deployment(namespace, deployment("broken", image)),
+        lambda seen: ("waiting", "ImagePullBackOff", 0, False) in container_states(seen),
+    )
+
+    assert container_states(history) == [
+        ("waiting", "ErrImagePull", 0, False),
+        ("waiting", "ImagePullBackOff", 0, False),
+    ]
+    reported = [pod for _, pod in history if pod.status.container_statuses]
+    assert {pod.status.phase for pod in reported} == {"Pending"}
+    assert image in reported[0].status.container_statuses[0].state.waiting.message
+    assert (
+        reported[-1].status.container_statuses[0].state.waiting.message == f'Back-off pulling image "{image}"'
+    )
+    name = reported[0].metadata.name
+    expected = [  # (type, reason, message start), as a kubelet records them
+        ("Warning", "Failed", f'Failed to pull image "{image}": rpc error: code = NotFound'),
+        ("Warning", "Failed", "Error: ErrImagePull"),
+        ("Normal", "BackOff", f'Back-off pulling image "{image}"'),
+        ("Warning", "Failed", "Error: ImagePullBackOff"),
+    ]
+
+    def recorded():
+        events = kubelet_events(core, namespace, name)
+        found = all(
+            any((e.type, e.reason) == (kind, reason) and e.message.startswith(start) for e in events)
+            for kind, reason, start in expected
+        )
+        return events if found else None
+
+    events = wait_until("the kubelet events of the failed pull", recorded)
+    assert all(e.source.component == "kubelet" for e in events)
     assert not apps.read_namespaced_deployment_status("broken", namespace).status.available_replicas
 
 
-def test_crash_image_reports_crash_loop_back_off(core, apps, namespace):
-    apps.create_namespaced_deployment(namespace, deployment("crashy", "registry.local/octo/web:1.0-crash"))
+def test_crash_image_runs_then_restarts_with_growing_restart_count(core, apps, namespace):
+    image = "registry.local/octo/web:1.0-crash"
 
-    pod, container = wait_until(
-        "CrashLoopBackOff", lambda: single_container_status(core, namespace, "crashy", "CrashLoopBackOff")
+    history = pod_history(
+        core,
+        namespace,
+        lambda: apps.create_namespaced_deployment(namespace, deployment("crashy", image)),
+        lambda seen: ("waiting", "CrashLoopBackOff", 3, False) in container_states(seen),
     )
-    assert pod.status.phase == "Running"
-    assert {c.type: c.status for c in pod.status.conditions}["Ready"] == "False"
-    assert container.restart_count > 0
-    assert container.last_state.terminated.exit_code == 1
-    wait_until("the BackOff event", lambda: warning_events(core, namespace, pod.metadata.name, "BackOff"))
+
+    assert container_states(history) == [
+        ("running", None, 0, False),
+        ("waiting", "CrashLoopBackOff", 1, False),
+        ("running", None, 1, False),
+        ("waiting", "CrashLoopBackOff", 2, False),
+        ("running", None, 2, False),
+        ("waiting", "CrashLoopBackOff", 3, False),
+    ]
+    reported = [pod for _, pod in history if pod.status.container_statuses]
+    assert reported[0].status.container_statuses[0].started is True
+    assert {pod.status.phase for pod in reported} == {"Running"}
+    crashed = reported[-1].status.container_statuses[0]
+    assert crashed.last_state.terminated.exit_code == 1
+    assert crashed.last_state.terminated.reason == "Error"
+    assert {c.type: c.status for c in reported[-1].status.conditions}["Ready"] == "False"
+
+    def counted_up():
+        events = [
+            e for e in kubelet_events(core, namespace, reported[0].metadata.name) if e.reason == "BackOff"
+        ]
+        return events if events and events[0].count >= 3 else None
+
+    (event,) = wait_until("the BackOff event counted up to 3", counted_up)
+    assert event.type == "Warning"
+    assert event.message == "Back-off restarting failed container"
     assert not apps.read_namespaced_deployment_status("crashy", namespace).status.available_replicas
+
+
+def test_never_ready_image_runs_and_stays_unready(core, apps, namespace):
+    image = "registry.local/octo/web:1.0-never-ready"
+
+    history = pod_history(
+        core,
+        namespace,
+        lambda: apps.create_namespaced_deployment(namespace, deployment("stuck", image)),
+        lambda seen: any(pod.status.container_statuses for _, pod in seen),
+    )
+
+    assert container_states(history) == [("running", None, 0, False)]
+    pod = next(pod for _, pod in history if pod.status.container_statuses)
+    assert pod.status.phase == "Running"
+    assert pod.status.container_statuses[0].started is True
+    status = apps.read_namespaced_deployment_status("stuck", namespace).status
+    assert not status.ready_replicas and not status.available_replicas
+
+
+def test_deleted_pod_runs_through_its_grace_period_then_goes(core, apps, namespace):
+    body = deployment("graceful", IMAGE)
+    body["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 20
+    apps.create_namespaced_deployment(namespace, body)
+    (pod,) = wait_until(
+        "a ready pod", lambda: [p for p in pods_of(core, namespace, "graceful") if pod_ready(p)]
+    )
+
+    history = pod_history(
+        core,
+        namespace,
+        lambda: core.delete_namespaced_pod(pod.metadata.name, namespace),
+        lambda seen: ("DELETED", pod.metadata.uid) in [(kind, p.metadata.uid) for kind, p in seen],
+    )
+
+    mine = [(kind, p) for kind, p in history if p.metadata.uid == pod.metadata.uid]  # not its replacement
+    terminating = [p for kind, p in mine if kind == "MODIFIED" and p.metadata.deletion_timestamp]
+    assert terminating[0].metadata.deletion_grace_period_seconds == 20
+    assert terminating[0].status.container_statuses[0].state.running is not None
+    assert container_states(mine) == [("running", None, 0, True), ("terminated", None, 0, False)]
+    exited = terminating[-1].status.container_statuses[0].state.terminated
+    assert (exited.exit_code, exited.reason) == (0, "Completed")
+    assert [kind for kind, _ in mine][-1] == "DELETED"
+
+
+T0 = 1_800_000_000.0
+
+
+def standin_pod(image: str, **container) -> dict:
+    return {
+        "metadata": {"name": "p", "namespace": "n", "uid": "u-1"},
+        "spec": {"nodeName": "octo-node-1", "containers": [{"name": "app", "image": image, **container}]},
+    }
+
+
+def timeline(pod: dict, until: float) -> list[tuple[float, str | None, int]]:
+    """Follow the stand-in's status of a pod from T0 through each announced change: (offset, waiting reason,
+    restartCount) at each change."""
+    seen, current, clock = [], {}, T0
+    while clock - T0 <= until:
+        current, due = standin.desired_status(pod, current, "10.244.0.9", T0, clock)
+        (status,) = current["containerStatuses"]
+        seen.append((round(clock - T0, 3), standin.waiting_reason(status), status["restartCount"]))
+        if due is None:
+            break
+        clock = max(due, clock)
+    return seen
+
+
+def test_standin_readiness_follows_the_initial_delay():
+    probe = {"tcpSocket": {"port": 8080}, "initialDelaySeconds": 5}
+    pod = standin_pod(IMAGE, readinessProbe=probe)
+    first, due = standin.desired_status(pod, {}, "10.244.0.9", T0, T0 + 6)
+    assert first["containerStatuses"][0]["ready"] is False, "ready before the probe ran once"
+    early, due = standin.desired_status(pod, first, "10.244.0.9", T0, T0 + 4.9)
+    assert early["containerStatuses"][0]["ready"] is False and due == T0 + 5
+    late, due = standin.desired_status(pod, first, "10.244.0.9", T0, T0 + 5)
+    assert late["containerStatuses"][0]["ready"] is True and due is None
+    slow = standin_pod(IMAGE, readinessProbe={**probe, "initialDelaySeconds": 3600})
+    assert (
+        standin.desired_status(slow, first, "10.244.0.9", T0, T0)[1]
+        == T0 + standin.READINESS_DELAY_CAP_SECONDS
+    )
+    assert standin.desired_status(standin_pod(IMAGE), {}, "10.244.0.9", T0, T0)[0]["containerStatuses"][0][
+        "ready"
+    ]
+
+
+def test_standin_crash_back_off_doubles_up_to_its_cap():
+    seen = timeline(standin_pod("r/web:1-crash"), until=200)
+    waits = [
+        round(after[0] - before[0], 3)
+        for before, after in itertools.pairwise(seen)
+        if before[1] == "CrashLoopBackOff"
+    ]
+    first, cap = standin.CRASH_BACKOFF_SECONDS
+    scale = standin.TIME_SCALE
+    assert waits[:7] == [first * scale * 2**n for n in range(5)] + [cap * scale] * 2
+    assert [count for _, reason, count in seen if reason == "CrashLoopBackOff"][:4] == [1, 2, 3, 4]
+
+
+def test_standin_pull_failure_backs_off_once():
+    assert timeline(standin_pod("r/web:1-fail-pull"), until=60) == [
+        (0, "ErrImagePull", 0),
+        (standin.PULL_BACKOFF_SECONDS, "ImagePullBackOff", 0),
+    ]
+    assert timeline(standin_pod("r/web:1-never-ready"), until=60) == [(0, None, 0)]
+
+
+def test_standin_grace_period_is_scaled_and_capped():
+    deleted_at = T0 + 20  # the deletionTimestamp: request time plus grace
+    assert standin.removal_time(deleted_at, 20) == T0 + 20 * standin.TIME_SCALE
+    assert standin.removal_time(T0 + 3600, 3600) == T0 + standin.GRACE_CAP_SECONDS
+    assert standin.removal_time(T0, 0) == T0
 
 
 def test_deleting_a_deployment_removes_its_pods(core, apps, namespace):
