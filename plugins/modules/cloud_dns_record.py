@@ -14,7 +14,12 @@ description:
   - When another writer changes the zone between the read and the write (HTTP 412 conditionNotMet on a stale
     deletion, or 409 alreadyExists on an addition), the module re-reads and retries, at most O(retries) times.
   - Waits until the Change is C(done), at most O(wait_timeout) seconds.
-  - Everything is validated (names inside the zone, IP addresses of A/AAAA sets, duplicates) before the first write.
+  - Everything is validated (names inside the zone, the data of each type, duplicates) before the first write.
+  - Values are compared in the form Cloud DNS returns them, so a second run reports no change. TXT and SPF values
+    are quoted character-strings of at most 255 bytes (a longer string is split); a value that does not start with
+    a double quote is one string, spaces included (C(v=spf1 -all)); give C("a" "b") for several strings. Domain
+    names inside CNAME, MX, NS, PTR and SRV data get lower-cased with a trailing dot; CAA takes the form
+    C(0 issue "ca.example"); IPv6 addresses are compressed.
 options:
   managed_zone:
     description: Name of the managed zone (not its DNS name).
@@ -40,7 +45,10 @@ options:
         type: int
         default: 300
       rrdatas:
-        description: The values of the set; required with O(state=present). Order does not matter.
+        description:
+          - The values of the set; required with O(state=present). Order does not matter.
+          - In presentation form, for example C(10 mail.example.com) (MX), C(0 issue letsencrypt.org) (CAA),
+            C(v=spf1 include:_spf.example.com ~all) (TXT).
         type: list
         elements: str
         default: []
@@ -100,6 +108,14 @@ EXAMPLES = r"""
     records:
       - { name: octo.example.com, type: A, ttl: 300, rrdatas: [203.0.113.10] }
       - { name: "*.octo.example.com", type: A, ttl: 300, rrdatas: [203.0.113.10] }
+
+- name: Mail and certificate authority records
+  octo.platform.cloud_dns_record:
+    managed_zone: octo-zone
+    records:
+      - { name: octo.example.com, type: MX, rrdatas: ["10 mail.example.com"] }
+      - { name: octo.example.com, type: TXT, rrdatas: ["v=spf1 include:_spf.example.com ~all"] }
+      - { name: octo.example.com, type: CAA, rrdatas: ["0 issue letsencrypt.org"] }
 
 - name: Remove a record set
   octo.platform.cloud_dns_record:

@@ -4,10 +4,17 @@ Follows the documented semantics: a Change applies atomically; every deletion mu
 record set exactly (name, type, ttl, rrdatas) or the whole Change fails with 412 conditionNotMet; adding a
 set that exists (and is not deleted in the same Change) fails with 409 alreadyExists. A Change starts
 ``pending`` and reads ``done`` after ``pending_reads`` GETs. Errors use Google's JSON error shape.
+
+Record names and data are stored in the form Cloud DNS returns (https://cloud.google.com/dns/records/json-record):
+names lower-case with a trailing dot; TXT/SPF as quoted character-strings, where unquoted words are separate
+strings and a string longer than 255 bytes is split into 255-byte chunks; domain names inside CNAME, MX, NS,
+SRV and PTR data lower-case with a trailing dot; numbers without leading zeros; CAA as ``0 issue "ca.example"``
+(tag lower-case); IPv6 compressed. Data that does not parse is a 400.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import json
 import re
@@ -95,8 +102,9 @@ class FakeCloudDns:
             return json.loads(json.dumps(found)) if found else None
 
     def put(self, project: str, zone: str, name: str, rtype: str, ttl: int, rrdatas: list[str]) -> None:
+        record = _rrset(_dotted(name), rtype, ttl, [_rdata(rtype, value) for value in rrdatas])
         with self.lock:
-            self.rrsets[(project, zone)][(name, rtype)] = _rrset(name, rtype, ttl, rrdatas)
+            self.rrsets[(project, zone)][(record["name"], rtype)] = record
 
     def change_posts(self) -> list[dict]:
         return [change for changes in self.changes.values() for change in changes]
@@ -199,7 +207,7 @@ class FakeCloudDns:
 
     @staticmethod
     def _parse(raw: dict, zone: dict, field: str) -> dict:
-        name, rtype = raw.get("name", ""), raw.get("type", "")
+        name, rtype = _dotted(raw.get("name", "")), raw.get("type", "")
         if not name.endswith(zone["dnsName"]):
             raise ApiError(400, "invalid", f"Invalid value for 'entity.change.{field}[{name}].name'")
         if not rtype or not raw.get("rrdatas"):
@@ -208,7 +216,85 @@ class FakeCloudDns:
             ttl = int(raw.get("ttl"))
         except (TypeError, ValueError):
             raise ApiError(400, "invalid", f"Invalid value for 'entity.change.{field}[{name}].ttl'") from None
-        return _rrset(name, rtype, ttl, list(raw["rrdatas"]))
+        rrdatas = []
+        for index, value in enumerate(raw["rrdatas"]):
+            try:
+                rrdatas.append(_rdata(rtype, value))
+            except (ValueError, IndexError):
+                raise ApiError(
+                    400,
+                    "invalid",
+                    f"Invalid value for 'entity.change.{field}[{name}].rrdata[{index}]': '{value}'",
+                ) from None
+        return _rrset(name, rtype, ttl, rrdatas)
+
+
+def _dotted(name: str) -> str:
+    return name.lower().rstrip(".") + "."
+
+
+def _rdata(rtype: str, value: str) -> str:
+    """value as Cloud DNS stores and returns it; ValueError/IndexError when it does not parse."""
+    fields = value.split()
+    if rtype in ("TXT", "SPF"):
+        chunks = [part[i : i + 255] for part in _strings(value) for i in range(0, max(len(part), 1), 255)]
+        if not chunks:
+            raise ValueError(value)
+        return " ".join(map(_quoted, chunks))
+    if rtype in ("CNAME", "NS", "PTR") and len(fields) == 1:
+        return _dotted(fields[0])
+    if rtype == "MX" and len(fields) == 2:
+        return f"{_number(fields[0])} {_dotted(fields[1])}"
+    if rtype == "SRV" and len(fields) == 4:
+        return " ".join([*(str(_number(f)) for f in fields[:3]), _dotted(fields[3])])
+    if rtype == "CAA":
+        flags, tag, rest = value.split(None, 2)
+        (data,) = _strings(rest) if rest.startswith('"') else [rest.encode()]
+        return f"{_number(flags, 255)} {tag.lower()} {_quoted(data)}"
+    if rtype == "AAAA":
+        return ipaddress.IPv6Address(value).compressed
+    if rtype == "A":
+        return str(ipaddress.IPv4Address(value))
+    if rtype in ("CNAME", "NS", "PTR", "MX", "SRV"):
+        raise ValueError(value)
+    return " ".join(fields)
+
+
+def _number(text: str, limit: int = 65535) -> int:
+    number = int(text)
+    if not 0 <= number <= limit:
+        raise ValueError(text)
+    return number
+
+
+def _strings(text: str) -> list[bytes]:
+    """RFC 1035 character-strings: "quoted ones" (\\X and \\DDD escapes) or bare words."""
+    strings, current, quoted, i = [], None, False, 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            escape = text[i + 1 : i + 4]
+            decimal = len(escape) == 3 and escape.isdigit()
+            current = (current or bytearray()) + (bytes([int(escape)]) if decimal else text[i + 1].encode())
+            i += 4 if decimal else 2
+            continue
+        if char == '"' or (char.isspace() and not quoted):
+            if current is not None or quoted:
+                strings.append(bytes(current or b""))
+            current, quoted = None, (char == '"' and not quoted)
+        else:
+            current = (current or bytearray()) + char.encode()
+        i += 1
+    if quoted:
+        raise ValueError("unterminated quoted string")
+    return strings + ([bytes(current)] if current is not None else [])
+
+
+def _quoted(data: bytes) -> str:
+    text = "".join(
+        "\\" + chr(b) if b in (34, 92) else chr(b) if 32 <= b < 127 else f"\\{b:03d}" for b in data
+    )
+    return f'"{text}"'
 
 
 def _rrset(name: str, rtype: str, ttl: int, rrdatas: list[str]) -> dict:

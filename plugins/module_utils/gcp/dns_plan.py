@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.gcp import dns_rdata
 
 WHAT = "DNS record sets"
 SINGLE_VALUE_TYPES = ("CNAME", "SOA")
@@ -54,23 +53,23 @@ def _normalize(item: dict, field: str, state: str) -> dict:
         raise ValidationError(WHAT, f"{field}.ttl", f"must be an integer between 0 and {MAX_TTL}")
     rrdatas = [str(value).strip() for value in item.get("rrdatas") or []]
     if state == "present":
-        _check_rrdatas(rtype, rrdatas, f"{field}.rrdatas")
+        rrdatas = _canonical_rrdatas(rtype, rrdatas, f"{field}.rrdatas")
     return {"name": fqdn(name), "type": rtype, "ttl": ttl, "rrdatas": sorted(set(rrdatas))}
 
 
-def _check_rrdatas(rtype: str, rrdatas: list[str], field: str) -> None:
+def _canonical_rrdatas(rtype: str, rrdatas: list[str], field: str) -> list[str]:
+    """The values in Cloud DNS's own form, so that comparing with what it returns is exact."""
     if not rrdatas:
         raise ValidationError(WHAT, field, "give at least one value with state=present")
     if rtype in SINGLE_VALUE_TYPES and len(rrdatas) > 1:
         raise ValidationError(WHAT, field, f"a {rtype} record set holds exactly one value")
-    version = {"A": 4, "AAAA": 6}.get(rtype)
-    for value in rrdatas if version else ():
+    canonical = []
+    for value in rrdatas:
         try:
-            address = ipaddress.ip_address(value)
-        except ValueError:
-            raise ValidationError(WHAT, field, f"{value!r} is not an IPv{version} address") from None
-        if address.version != version:
-            raise ValidationError(WHAT, field, f"{value!r} is not an IPv{version} address")
+            canonical.append(dns_rdata.canonical(rtype, value))
+        except ValueError as err:
+            raise ValidationError(WHAT, field, f"{value!r} is not a valid {rtype} value: {err}") from None
+    return canonical
 
 
 def check_in_zone(records: list[dict], zone_dns_name: str) -> None:
@@ -82,7 +81,16 @@ def check_in_zone(records: list[dict], zone_dns_name: str) -> None:
 
 
 def same(actual: dict, wanted: dict) -> bool:
-    return actual["ttl"] == wanted["ttl"] and sorted(actual["rrdatas"]) == wanted["rrdatas"]
+    """Equal ttl and data; the actual data is canonicalized too (another writer may have used another form)."""
+    have = sorted({_comparable(actual["type"], value) for value in actual["rrdatas"]})
+    return actual["ttl"] == wanted["ttl"] and have == wanted["rrdatas"]
+
+
+def _comparable(rtype: str, value: str) -> str:
+    try:
+        return dns_rdata.canonical(rtype, value)
+    except ValueError:
+        return value
 
 
 def plan_change(wanted: list[dict], actual: dict, state: str) -> tuple[list[dict], list[dict]]:

@@ -62,6 +62,47 @@ def test_replace_data_and_ttl_in_one_change(fake_dns):
     assert result["diff"]["after"][f"{APEX} A"] == {"ttl": 60, "rrdatas": ["198.51.100.7"]}
 
 
+DKIM = "v=DKIM1; k=rsa; p=" + "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" * 8
+
+
+def mail_records():
+    """TXT, MX and CAA sets written the way people write them (no quotes, no trailing dots, mixed case)."""
+    return [
+        {"name": "example.test", "type": "TXT", "rrdatas": ["v=spf1 include:_spf.example.net ~all"]},
+        {"name": "sel._domainkey.example.test", "type": "TXT", "rrdatas": [DKIM]},
+        {"name": "example.test", "type": "MX", "rrdatas": ["10 Mail.Example.test", "20 mail2.example.test."]},
+        {"name": "Example.Test.", "type": "CAA", "rrdatas": ["0 issue letsencrypt.org", '0 iodef "mailto:sec@example.test"']},
+    ]  # fmt: skip
+
+
+def test_txt_mx_caa_are_idempotent(fake_dns):
+    p = params(fake_dns, mail_records())
+    runs = [converge(p, check_mode=check, diff=True) for check in (True, False, True, False)]
+    assert [r["changed"] for r in runs] == [True, True, False, False]
+    assert runs[0]["additions"] == runs[1]["additions"]  # check mode predicted the real change
+    assert runs[2]["diff"] == {"before": {}, "after": {}}
+    assert len(fake_dns.change_posts()) == 1
+    stored = {t: fake_dns.get(PROJECT, ZONE, APEX, t)["rrdatas"] for t in ("TXT", "MX", "CAA")}
+    assert stored == {
+        "TXT": ['"v=spf1 include:_spf.example.net ~all"'],  # one string, not three
+        "MX": ["10 mail.example.test.", "20 mail2.example.test."],
+        "CAA": ['0 iodef "mailto:sec@example.test"', '0 issue "letsencrypt.org"'],
+    }
+    dkim = fake_dns.get(PROJECT, ZONE, "sel._domainkey.example.test.", "TXT")["rrdatas"]
+    assert dkim == [f'"{DKIM[:255]}" "{DKIM[255:]}"']  # split into 255-byte strings
+
+
+def test_txt_stored_as_separate_words_is_replaced(fake_dns):
+    # Another writer sent the SPF value unquoted: Cloud DNS keeps each word as its own string, which
+    # resolvers concatenate without spaces. The module wants one string, so it replaces the set.
+    fake_dns.put(PROJECT, ZONE, APEX, "TXT", 300, ["v=spf1 -all"])
+    assert fake_dns.get(PROJECT, ZONE, APEX, "TXT")["rrdatas"] == ['"v=spf1" "-all"']
+    p = params(fake_dns, [{"name": APEX, "type": "TXT", "rrdatas": ["v=spf1 -all"]}])
+    assert converge(p)["changed"]
+    assert fake_dns.get(PROJECT, ZONE, APEX, "TXT")["rrdatas"] == ['"v=spf1 -all"']
+    assert not converge(p)["changed"]
+
+
 def test_stale_deletion_is_reread_and_retried(fake_dns):
     converge(params(fake_dns, platform_records()))
     # Another writer changes the apex right after our read: our exact-match deletion is stale (412).
@@ -112,6 +153,11 @@ def test_absent_deletes_whatever_is_there(fake_dns):
         ([{"name": "other.test", "rrdatas": ["192.0.2.1"]}], "records[0].name"),
         ([{"name": "example.test", "rrdatas": []}], "records[0].rrdatas"),
         ([{"name": "example.test", "rrdatas": ["192.0.2.1"]}] * 2, "records[1]"),
+        ([{"name": "example.test", "type": "MX", "rrdatas": ["mail.example.test"]}], "records[0].rrdatas"),
+        (
+            [{"name": "example.test", "type": "CAA", "rrdatas": ["issue letsencrypt.org"]}],
+            "records[0].rrdatas",
+        ),
     ],
 )
 def test_bad_input_fails_before_any_write(fake_dns, records, field):
@@ -133,18 +179,19 @@ def test_through_ansible_playbook(fake_dns, dns_env):
         "name": "records",
         "octo.platform.cloud_dns_record": {
             "managed_zone": ZONE,
-            "records": platform_records(),
+            "records": platform_records() + mail_records(),
             "wait_sleep": 0.1,
         },
     }
-    statuses = []
-    for check in (True, False, True, False):
-        run = run_tasks([task], check=check, diff=True, env=dns_env)
-        assert run.rc == 0, run.output
-        statuses.append(run.task("records")["status"])
-    assert statuses == ["changed", "changed", "ok", "ok"]
-    assert f"{WILDCARD} A" in run.output or len(fake_dns.change_posts()) == 1
+    runs = [run_tasks([task], check=check, diff=True, env=dns_env) for check in (True, False, True, False)]
+    assert all(run.rc == 0 for run in runs), [run.output for run in runs]
+    assert [run.task("records")["status"] for run in runs] == ["changed", "changed", "ok", "ok"]
+    for run in runs[:2]:  # the diff names the touched sets; no diff once nothing changes
+        assert f'"{WILDCARD} A"' in run.output and f'"{APEX} CAA"' in run.output, run.output
+    assert all(f'"{WILDCARD} A"' not in run.output for run in runs[2:])
+    assert len(fake_dns.change_posts()) == 1
     assert fake_dns.get(PROJECT, ZONE, APEX, "A")["rrdatas"] == ["203.0.113.10"]
+    assert fake_dns.get(PROJECT, ZONE, APEX, "CAA")["rrdatas"][1] == '0 issue "letsencrypt.org"'
 
 
 def test_dns_role_writes_apex_and_wildcard(fake_dns, dns_env):
