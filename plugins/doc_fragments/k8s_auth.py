@@ -33,6 +33,16 @@ options:
       - When unset, the kubeconfig decides (verification on unless it says otherwise).
     type: bool
     aliases: [verify_ssl]
+  request_timeout:
+    description:
+      - Seconds one API request may take in all, retries included; the error says how long it tried.
+      - Defaults to 60.
+    type: float
+  connect_timeout:
+    description:
+      - Seconds one attempt to connect to the API server may take (at most O(request_timeout)).
+      - Defaults to 10.
+    type: float
 requirements:
   - kubernetes >= 29.0.0 (Python library)
 """

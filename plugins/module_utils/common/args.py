@@ -19,6 +19,8 @@ K8S_AUTH = {
         "aliases": ["verify_ssl"],
         "fallback": (env_fallback, ["K8S_AUTH_VERIFY_SSL"]),
     },
+    "request_timeout": {"type": "float"},
+    "connect_timeout": {"type": "float"},
 }
 
 WAIT = {

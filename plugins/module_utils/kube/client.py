@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
+import time
 from collections import Counter
 from urllib.parse import urlencode
 
-from ansible_collections.octo.platform.plugins.module_utils.common.errors import DependencyError, OctoError
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import (
+    DependencyError,
+    OctoError,
+    ValidationError,
+)
 from ansible_collections.octo.platform.plugins.module_utils.kube.resources import Resource
 
 try:
@@ -25,28 +31,24 @@ except ImportError as err:  # pragma: no cover - depends on the host
     IMPORT_ERROR = err
 
 FIELD_MANAGER = "octo.platform"
+# One request, retries included, gets REQUEST_TIMEOUT seconds; each connection attempt CONNECT_TIMEOUT.
+REQUEST_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0
 # Bounded retries on connection errors and on answers that mean "try again" (the API server's own advice).
-TRANSIENT_RETRIES = (
-    urllib3.Retry(
-        total=3,
-        backoff_factor=0.3,
-        status_forcelist=(429, 502, 503, 504),
-        allowed_methods=None,
-        raise_on_status=False,
-        respect_retry_after_header=True,
-    )
-    if IMPORT_ERROR is None
-    else None
-)
+MAX_ATTEMPTS = 4
+BACKOFF = 0.3  # seconds before the first retry, doubled for each further one
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
 READ_VERBS = frozenset({"GET"})
+BODY_EXCERPT = 160  # characters of a non-JSON answer quoted in an error
 
 
 class ApiError(OctoError):
-    """A non-2xx answer of the API server."""
+    """A non-2xx answer; ``cause`` is the Status reason of the API server (e.g. AlreadyExists) if any."""
 
-    def __init__(self, verb: str, what: str, status: int, reason: str):
-        super().__init__(verb, what, f"{status} {reason}")
+    def __init__(self, verb: str, what: str, status: int, reason: str, cause: str = ""):
+        super().__init__(verb, what, reason)
         self.status = status
+        self.cause = cause
 
 
 def _load_configuration(auth: dict):
@@ -67,9 +69,10 @@ def _load_configuration(auth: dict):
         raise OctoError("load", "the Kubernetes configuration", str(err)) from err
     if explicit_host:
         cfg.host = explicit_host.rstrip("/")
-    if auth.get("api_key"):
-        cfg.api_key = {"authorization": auth["api_key"]}
-        cfg.api_key_prefix = {"authorization": "Bearer"}
+    if auth.get("api_key"):  # wins over the kubeconfig's token and its refresh
+        cfg.refresh_api_key_hook = None
+        cfg.api_key = {"BearerToken": auth["api_key"]}
+        cfg.api_key_prefix = {"BearerToken": "Bearer"}
     if auth.get("ca_cert"):
         cfg.ssl_ca_cert = auth["ca_cert"]
     if auth.get("validate_certs") is not None:
@@ -80,13 +83,15 @@ def _load_configuration(auth: dict):
 class Kube:
     """One connection to one API server; counts requests by verb."""
 
-    def __init__(self, auth: dict, timeout: float = 30.0):
+    def __init__(self, auth: dict):
         if IMPORT_ERROR is not None:
             raise DependencyError("kubernetes", "kubernetes", IMPORT_ERROR)
+        self._budget = _seconds(auth, "request_timeout", REQUEST_TIMEOUT)
+        self._connect_timeout = _seconds(auth, "connect_timeout", CONNECT_TIMEOUT)
         cfg = _load_configuration(auth)
         self.host = cfg.host.rstrip("/")
         self._cfg = cfg
-        self._timeout = timeout
+        self._auth_lock = threading.Lock()
         tls = {
             "cert_reqs": "CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE",
             "ca_certs": cfg.ssl_ca_cert,
@@ -112,7 +117,10 @@ class Kube:
 
     def _headers(self, content_type: str | None) -> dict:
         headers = {"Accept": "application/json", "User-Agent": "octo.platform"}
-        token = self._cfg.get_api_key_with_prefix("authorization")
+        # Per request: the loader's hook renews an expiring token (exec plugin, service account file).
+        # The SDK keeps it under BearerToken (with its prefix); older releases used "authorization".
+        with self._auth_lock:
+            token = self._cfg.get_api_key_with_prefix("BearerToken", alias="authorization")
         if token:
             headers["Authorization"] = token
         if content_type:
@@ -125,26 +133,70 @@ class Kube:
         """Send one request; returns the decoded JSON answer, None for 404 on GET/DELETE."""
         url = self.host + path + ("?" + urlencode(query) if query else "")
         payload = None if body is None else json.dumps(body).encode()
+        content_type = content_type or ("application/json" if payload else None)
         with self._count_lock:
             self.requests[method] += 1
+        resp = self._send(method, url, payload, content_type, what or path)
         try:
-            resp = self._pool.request(
-                method,
-                url,
-                body=payload,
-                headers=self._headers(content_type or ("application/json" if payload else None)),
-                timeout=self._timeout,
-                retries=TRANSIENT_RETRIES,
-            )
-        except urllib3.exceptions.HTTPError as err:
-            raise OctoError(_verb(method), what or path, f"cannot reach {self.host}: {err}") from err
-        data = json.loads(resp.data) if resp.data else {}
+            data = json.loads(resp.data) if resp.data else {}
+        except ValueError:
+            raise self._not_json(method, what or path, resp) from None
         if resp.status == 404 and method in ("GET", "DELETE"):
             return None
         if resp.status >= 400:
-            message = data.get("message", resp.reason) if isinstance(data, dict) else resp.reason
-            raise ApiError(_verb(method), what or path, resp.status, message)
+            status = data if isinstance(data, dict) else {}
+            message = status.get("message", resp.reason)
+            raise ApiError(
+                _verb(method), what or path, resp.status, f"{resp.status} {message}", status.get("reason", "")
+            )
         return data
+
+    def _send(self, method: str, url: str, payload, content_type, what: str):
+        """One overall deadline for the request, bounded retries included; the answer or an OctoError."""
+        started = time.monotonic()
+        deadline = started + self._budget
+        attempt = 0
+        while True:
+            attempt += 1
+            resp, error = self._attempt(method, url, payload, content_type, deadline)
+            if resp is not None and resp.status not in RETRY_STATUSES:
+                return resp
+            pause = _pause(resp, attempt)
+            # A certificate problem does not go away by retrying.
+            if isinstance(error, urllib3.exceptions.SSLError) or attempt == MAX_ATTEMPTS:
+                break
+            if time.monotonic() + pause >= deadline:
+                break
+            time.sleep(pause)
+        if resp is not None:
+            return resp
+        tries = f"{attempt} attempt" + ("s" if attempt > 1 else "")
+        elapsed = time.monotonic() - started
+        reason = f"cannot reach {self.host}: {_failure(error)} after {elapsed:.1f}s ({tries})"
+        raise OctoError(_verb(method), what, reason) from error
+
+    def _attempt(self, method: str, url: str, payload, content_type, deadline: float):
+        remaining = max(deadline - time.monotonic(), 0.01)  # a late wake-up still gets its attempt
+        timeout = urllib3.Timeout(connect=min(self._connect_timeout, remaining), read=remaining)
+        try:
+            resp = self._pool.request(
+                method, url, body=payload, headers=self._headers(content_type), timeout=timeout, retries=False
+            )
+        except urllib3.exceptions.HTTPError as err:
+            return None, err
+        return resp, None
+
+    def _not_json(self, method: str, what: str, resp) -> OctoError:
+        """A load balancer's or proxy's answer (HTML, plain text) instead of the API server's JSON."""
+        text = re.sub(r"<[^>]*>", " ", resp.data.decode("utf-8", errors="replace"))
+        lines = (" ".join(line.split()) for line in text.splitlines())
+        first = next((line for line in lines if line), resp.reason or "")
+        if len(first) > BODY_EXCERPT:
+            first = first[: BODY_EXCERPT - 3] + "..."
+        if resp.status < 400:
+            return OctoError(_verb(method), what, f"HTTP {resp.status} from {self.host} is not JSON: {first}")
+        reason = f"HTTP {resp.status} from {self.host}: {first}"
+        return ApiError(_verb(method), what, resp.status, reason)
 
     # Typed helpers over Resource paths.
     def get(self, res: Resource, name: str, namespace: str | None = None):
@@ -166,14 +218,24 @@ class Kube:
         query = {"fieldManager": FIELD_MANAGER, "force": "true"}
         if dry_run:
             query["dryRun"] = "All"
-        return self.request(
-            "PATCH",
-            res.path(meta.get("namespace"), meta["name"]),
-            query=query,
-            body=obj,
-            content_type="application/apply-patch+yaml",
-            what=f"{res.kind} {meta['name']}",
-        )
+        path = res.path(meta.get("namespace"), meta["name"])
+
+        def send():
+            return self.request(
+                "PATCH",
+                path,
+                query=query,
+                body=obj,
+                content_type="application/apply-patch+yaml",
+                what=f"{res.kind} {meta['name']}",
+            )
+
+        try:
+            return send()
+        except ApiError as err:
+            if err.cause != "AlreadyExists":
+                raise
+        return send()  # a concurrent writer created it first: applying once more updates it
 
     def create(self, res: Resource, obj: dict):
         meta = obj["metadata"]
@@ -205,6 +267,32 @@ class Kube:
             body={"propagationPolicy": "Background"},
             what=f"{res.kind} {name}",
         )
+
+
+def _seconds(auth: dict, option: str, default: float) -> float:
+    value = auth.get(option)
+    if value is None:
+        return default
+    if value <= 0:
+        raise ValidationError("the Kubernetes connection", option, "must be a positive number of seconds")
+    return float(value)
+
+
+def _pause(resp, attempt: int) -> float:
+    """Seconds before the next attempt: the server's Retry-After when it gives one, else backoff."""
+    retry_after = resp.headers.get("Retry-After", "") if resp is not None else ""
+    if retry_after.isdigit():
+        return float(retry_after)
+    return BACKOFF * 2 ** (attempt - 1)
+
+
+def _failure(err: Exception) -> str:
+    if isinstance(err, urllib3.exceptions.NewConnectionError):  # refused, unknown name: the OS's words
+        cause = err.__cause__
+        return (getattr(cause, "strerror", None) or str(cause or err)).lower()
+    if isinstance(err, urllib3.exceptions.TimeoutError):
+        return "no answer"
+    return str(err)
 
 
 def _verb(method: str) -> str:
