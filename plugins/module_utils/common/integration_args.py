@@ -17,6 +17,22 @@ SHARED = {
     "ingress_class": {"type": "str", "default": "traefik"},
 }
 
+# Quantities may be numbers or strings ("500m", 0.5, "256Mi"): the render layer parses and canonicalizes them.
+QUANTITIES = {name: {"type": "raw"} for name in ("cpu", "memory", "ephemeral-storage")}
+TOLERATION = {
+    "key": {"type": "str"},
+    "operator": {"type": "str", "choices": ["Equal", "Exists"]},
+    "value": {"type": "raw"},
+    "effect": {"type": "str", "choices": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
+    "tolerationSeconds": {"type": "int"},
+}
+PROBES = {
+    "path": {"type": "str"},
+    "initial_delay_seconds": {"type": "int"},
+    "period_seconds": {"type": "int"},
+    "failure_threshold": {"type": "int"},
+}
+
 # Options of one deployment.
 DEPLOYMENT = {
     "name": {"type": "str"},
@@ -28,6 +44,16 @@ DEPLOYMENT = {
     "replicas": {"type": "int", "default": 1},
     "expose": {"type": "bool", "default": False},
     "subdomain": {"type": "str"},
+    "resources": {
+        "type": "dict",
+        "options": {
+            "requests": {"type": "dict", "options": QUANTITIES},
+            "limits": {"type": "dict", "options": QUANTITIES},
+        },
+    },
+    "node_selector": {"type": "dict"},
+    "tolerations": {"type": "list", "elements": "dict", "options": TOLERATION},
+    "probes": {"type": "dict", "options": PROBES},
 }
 
 INTEGRATION = {

@@ -47,9 +47,6 @@ def build_request(params: dict) -> IntegrationRequest:
             ) from err
     if definition is None:
         raise ValidationError("integration", "definition", "one of definition or definition_file is required")
-    bindings = {}
-    for var, binding in (params.get("env") or {}).items():
-        bindings[var] = {"value": binding} if isinstance(binding, str) else dict(binding or {})
     return IntegrationRequest(
         name=params.get("name") or params["slug"],
         slug=params["slug"],
@@ -57,7 +54,7 @@ def build_request(params: dict) -> IntegrationRequest:
         definition=definition,
         image=params["image"],
         namespace=params["namespace"],
-        bindings=bindings,
+        bindings=params.get("env") or {},  # literals of any scalar type and mappings: render checks them
         replicas=params["replicas"],
         expose=params["expose"],
         subdomain=params.get("subdomain"),
@@ -68,6 +65,10 @@ def build_request(params: dict) -> IntegrationRequest:
             wildcard_secret=params["wildcard_secret"],
         ),
         ingress_class=params["ingress_class"],
+        resources=params.get("resources"),
+        node_selector=params.get("node_selector"),
+        tolerations=params.get("tolerations"),
+        probes=params.get("probes"),
     )
 
 

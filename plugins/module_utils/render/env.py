@@ -1,12 +1,15 @@
 """Resolve env bindings against a definition's declarations into container env entries.
 
-Error messages name the binding but never repeat a bound value or secret key: a secret value pasted into the
-wrong field must not end up in a log.
+A binding is a literal (a string, number or boolean, rendered as Kubernetes text: ``5``, ``1.5``, ``true``)
+or a mapping with ``value`` (such a literal) and/or ``secret`` (a key of octo-secrets). Error messages name the
+binding but never repeat a bound value or secret key: a secret value pasted into the wrong field must not end
+up in a log.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +24,8 @@ from ansible_collections.octo.platform.plugins.module_utils.render.names import 
 MANAGED_ENV = (HTTP_PORT, HTTP_HOST)
 HTTP_HOST_VALUE = "0.0.0.0"
 BINDING_KEYS = ("value", "secret")
+SCALAR_HINT = "must be a string, a finite number or a boolean"
+BINDING_HINT = f"{SCALAR_HINT}, or a mapping with 'value' and/or 'secret'"
 
 
 @dataclass(frozen=True)
@@ -77,19 +82,32 @@ def _check_bindings(definition: Definition, bindings: object, fail: Fail) -> dic
 
 
 def _check_binding(binding: object, field: str, fail: Fail) -> dict:
+    if binding is None:
+        raise fail(field, "needs 'value' or 'secret'")
     if not isinstance(binding, Mapping):
-        raise fail(field, "must be a mapping with 'value' and/or 'secret'")
+        return {"value": scalar_text(binding, field, fail, BINDING_HINT), "secret": None}
     unknown = sorted(str(key) for key in binding if key not in BINDING_KEYS)
     if unknown:
         raise fail(field, f"unknown key(s) {', '.join(unknown)}; use 'value' and/or 'secret'")
     value, secret = binding.get("value"), binding.get("secret")
     if value is None and secret is None:
         raise fail(field, "needs 'value' or 'secret'")
-    if value is not None and (isinstance(value, bool) or not isinstance(value, str | int | float)):
-        raise fail(f"{field}.value", "must be a string (quote it in YAML)")
+    if value is not None:
+        value = scalar_text(value, f"{field}.value", fail, SCALAR_HINT)
     if secret is not None and not is_env_name(secret):
         raise fail(f"{field}.secret", f"must be an UPPER_SNAKE_CASE key of the {SECRETS_NAME} Secret")
-    return {"value": None if value is None else str(value), "secret": secret}
+    return {"value": value, "secret": secret}
+
+
+def scalar_text(value: object, field: str, fail: Fail, hint: str) -> str:
+    """A string, number or boolean as Kubernetes text: booleans ``true``/``false``, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise fail(field, hint)
 
 
 def _suggestion(name: str, declared: list[str]) -> str:

@@ -8,6 +8,7 @@ no URL, no probe and no HTTP_PORT/HTTP_HOST env.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,12 +19,28 @@ from ansible_collections.octo.platform.plugins.module_utils.render.definition im
     Definition,
     parse_definition,
 )
-from ansible_collections.octo.platform.plugins.module_utils.render.env import resolve_env
+from ansible_collections.octo.platform.plugins.module_utils.render.env import resolve_env, scalar_text
+from ansible_collections.octo.platform.plugins.module_utils.render.quantity import canonical, resource_value
 
 TLS_MODES = ("http01", "wildcard", "none")
 CONTAINER_NAME = "octo"
 PORT_NAME = "http"
 DEFINITION_VOLUME = "definition"
+RESOURCE_LISTS = ("requests", "limits")
+RESOURCE_NAMES = ("cpu", "memory", "ephemeral-storage")
+TOLERATION_KEYS = ("key", "operator", "value", "effect", "tolerationSeconds")
+TOLERATION_OPERATORS = ("Equal", "Exists")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+# probes option -> (probe field, least value); unset ones keep the Kubernetes defaults (0, 10, 3)
+PROBE_TIMING = {
+    "initial_delay_seconds": ("initialDelaySeconds", 0),
+    "period_seconds": ("periodSeconds", 1),
+    "failure_threshold": ("failureThreshold", 1),
+}
+PROBE_KEYS = ("path", *PROBE_TIMING)
+MAX_INT32 = 2**31 - 1
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_HTTP_PATH = re.compile(r"/[\x21-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -41,13 +58,17 @@ class IntegrationRequest:
     definition: str
     image: str
     namespace: str = "octo-dev"
-    bindings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    bindings: Mapping[str, object] = field(default_factory=dict)  # a literal or {value, secret} per var
     replicas: int = 1
     expose: bool = False
     subdomain: str | None = None
     base_domain: str | None = None
     tls: TlsSettings = TlsSettings()
     ingress_class: str = "traefik"
+    resources: Mapping | None = None  # {requests: {cpu, memory, ephemeral-storage}, limits: {...}}
+    node_selector: Mapping | None = None
+    tolerations: list | None = None  # Kubernetes tolerations, camelCase keys
+    probes: Mapping | None = None  # {path, initial_delay_seconds, period_seconds, failure_threshold}
 
     @property
     def object_name(self) -> str:
@@ -225,15 +246,20 @@ def _config_map(request: IntegrationRequest, definition: Definition) -> dict:
 
 
 def _deployment(request: IntegrationRequest, definition: Definition, env: list[dict]) -> dict:
+    fail = _failer(request)
     container: dict = {
         "name": CONTAINER_NAME,
         "image": request.image,
         "env": env,
         "volumeMounts": [{"name": DEFINITION_VOLUME, "mountPath": names.DEFINITION_DIR, "readOnly": True}],
     }
+    if resources := _resources(request.resources, fail):
+        container["resources"] = resources
     if definition.http_port is not None:
         container["ports"] = [{"name": PORT_NAME, "containerPort": definition.http_port, "protocol": "TCP"}]
-        container["readinessProbe"] = {"tcpSocket": {"port": PORT_NAME}}
+        container.update(_probes(request.probes, fail))
+    elif _options(request.probes, "probes", PROBE_KEYS, fail):
+        raise fail("probes", f"a worker (no {HTTP_PORT} declared) serves nothing to probe")
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -252,10 +278,139 @@ def _deployment(request: IntegrationRequest, definition: Definition, env: list[d
                 "spec": {
                     "containers": [container],
                     "volumes": [{"name": DEFINITION_VOLUME, "configMap": {"name": request.object_name}}],
+                    **_scheduling(request, fail),
                 },
             },
         },
     }
+
+
+# --- pod options: resources, probes, scheduling -------------------------------------------------------------
+
+
+def _options(value: object, field_name: str, allowed: tuple, fail) -> dict:
+    """A mapping option without its unset (None) keys; another type or an unknown key is an error."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise fail(field_name, f"must be a mapping with {', '.join(allowed)}")
+    unknown = sorted(str(key) for key in value if key not in allowed)
+    if unknown:
+        raise fail(field_name, f"unknown key(s) {', '.join(unknown)}; use {', '.join(allowed)}")
+    return {key: item for key, item in value.items() if item is not None}
+
+
+def _resources(resources: object, fail) -> dict:
+    """Requests and limits in the canonical quantity form the API server stores; a request above its limit
+    is an error."""
+    rendered: dict = {}
+    parsed = {}
+    for list_name, quantities in _options(resources, "resources", RESOURCE_LISTS, fail).items():
+        field_name = f"resources.{list_name}"
+        for name, text in _options(quantities, field_name, RESOURCE_NAMES, fail).items():
+            try:
+                quantity = resource_value(text)
+            except ValueError as err:
+                raise fail(f"{field_name}.{name}", str(err)) from None
+            if quantity.value < 0:
+                raise fail(f"{field_name}.{name}", "must not be negative")
+            parsed[list_name, name] = quantity
+            rendered.setdefault(list_name, {})[name] = canonical(quantity)
+    for name in RESOURCE_NAMES:
+        request, limit = parsed.get(("requests", name)), parsed.get(("limits", name))
+        if request is not None and limit is not None and request.value > limit.value:
+            reason = f"{canonical(request)} is more than the limit {canonical(limit)}"
+            raise fail(f"resources.requests.{name}", reason)
+    return rendered
+
+
+def _probes(probes: object, fail) -> dict:
+    """Readiness on the http port (TCP, or HTTP GET of ``path``, which also adds a liveness probe)."""
+    options = _options(probes, "probes", PROBE_KEYS, fail)
+    timing = {
+        probe_field: _integer(options[key], f"probes.{key}", least, fail)
+        for key, (probe_field, least) in PROBE_TIMING.items()
+        if key in options
+    }
+    path = options.get("path")
+    if path is None:
+        return {"readinessProbe": {"tcpSocket": {"port": PORT_NAME}, **timing}}
+    if not isinstance(path, str) or not _HTTP_PATH.fullmatch(path):
+        raise fail("probes.path", "must be an HTTP path starting with '/', without spaces")
+    return {
+        "readinessProbe": {"httpGet": {"path": path, "port": PORT_NAME}, **timing},
+        "livenessProbe": {"httpGet": {"path": path, "port": PORT_NAME}, **timing},
+    }
+
+
+def _integer(value: object, field_name: str, least: int, fail) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_INT32:
+        raise fail(field_name, f"must be an integer from {least} to {MAX_INT32}")
+    return value
+
+
+def _scheduling(request: IntegrationRequest, fail) -> dict:
+    """``nodeSelector`` and ``tolerations`` of the pod spec, when set."""
+    spec = {}
+    if request.node_selector:
+        spec["nodeSelector"] = _node_selector(request.node_selector, fail)
+    if request.tolerations:
+        if not isinstance(request.tolerations, list):
+            raise fail("tolerations", "must be a list of tolerations")
+        spec["tolerations"] = [
+            _toleration(item, f"tolerations[{index}]", fail) for index, item in enumerate(request.tolerations)
+        ]
+    return spec
+
+
+def _node_selector(selector: object, fail) -> dict:
+    if not isinstance(selector, Mapping):
+        raise fail("node_selector", "must be a mapping of node label to value")
+    rendered = {}
+    for key, value in selector.items():
+        if not _is_label_key(key):
+            raise fail(f"node_selector.{key}", "is not a label key such as kubernetes.io/os")
+        rendered[key] = _label_value(value, f"node_selector.{key}", fail)
+    return rendered
+
+
+def _toleration(item: object, field_name: str, fail) -> dict:
+    options = _options(item, field_name, TOLERATION_KEYS, fail)
+    key, operator, effect = options.get("key"), options.get("operator", "Equal"), options.get("effect")
+    if key is not None and not _is_label_key(key):
+        raise fail(f"{field_name}.key", "must be a label key such as node.kubernetes.io/unreachable")
+    if operator not in TOLERATION_OPERATORS:
+        raise fail(f"{field_name}.operator", f"must be one of {', '.join(TOLERATION_OPERATORS)}")
+    if key is None and operator != "Exists":
+        raise fail(f"{field_name}.operator", "must be Exists without a key (it then tolerates every taint)")
+    if "value" in options:
+        if operator == "Exists":
+            raise fail(f"{field_name}.value", "must be unset with operator Exists")
+        options["value"] = _label_value(options["value"], f"{field_name}.value", fail)
+    if effect is not None and effect not in TAINT_EFFECTS:
+        raise fail(f"{field_name}.effect", f"must be one of {', '.join(TAINT_EFFECTS)}")
+    if "tolerationSeconds" in options:
+        if effect != "NoExecute":
+            raise fail(f"{field_name}.tolerationSeconds", "needs effect NoExecute")
+        seconds = options["tolerationSeconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0:
+            raise fail(f"{field_name}.tolerationSeconds", "must be an integer >= 0")
+    return options
+
+
+def _is_label_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    prefix, _, name = key.rpartition("/")
+    return bool(_LABEL_NAME.fullmatch(name)) and (not prefix or names.is_dns_name(prefix))
+
+
+def _label_value(value: object, field_name: str, fail) -> str:
+    reason = "must be a label value: at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends"
+    text = scalar_text(value, field_name, fail, reason)
+    if text and not _LABEL_NAME.fullmatch(text):
+        raise fail(field_name, reason)
+    return text
 
 
 def _deployment_service(request: IntegrationRequest, port: int) -> dict:

@@ -80,6 +80,9 @@ def exposed_request(network_request):
     return make
 
 
+PROBE_DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
+
+
 def _server_defaults(obj: dict) -> None:
     """Fields a 1.20 API server adds on create (defaults and allocations), per kind."""
     kind, spec = obj["kind"], obj.get("spec")
@@ -105,18 +108,21 @@ def _server_defaults(obj: dict) -> None:
             }
         )
         for container in pod["containers"]:
+            container.setdefault("resources", {})
             container.update(
                 {
-                    "resources": {},
                     "terminationMessagePath": "/dev/termination-log",
                     "terminationMessagePolicy": "File",
                     "imagePullPolicy": "IfNotPresent",
                 }
             )
-            if "readinessProbe" in container:
-                container["readinessProbe"].update(
-                    {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
-                )
+            for probe in (container.get(kind) for kind in ("readinessProbe", "livenessProbe")):
+                if probe is None:
+                    continue
+                for key, value in PROBE_DEFAULTS.items():
+                    probe.setdefault(key, value)
+                if "httpGet" in probe:
+                    probe["httpGet"].setdefault("scheme", "HTTP")
         for volume in pod["volumes"]:
             volume["configMap"]["defaultMode"] = 420
         obj["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "1"

@@ -12,6 +12,7 @@ from ansible_collections.octo.platform.plugins.module_utils.render.integration i
     render,
     slug_selector,
 )
+from ansible_collections.octo.platform.plugins.module_utils.render.plan import plan, stamp
 
 COMMON_LABELS = {
     "app.kubernetes.io/name": "octo-integration",
@@ -315,3 +316,130 @@ def test_slug_selector_matches_every_object_including_the_shared_service(exposed
     selector = slug_selector("orders")
     assert all(selector.items() <= obj["metadata"]["labels"].items() for obj in rendered.objects)
     assert selector == {"octo.dev/slug": "orders", "app.kubernetes.io/managed-by": "octo.platform"}
+
+
+# --- resources, probes, node selector, tolerations ---------------------------------------------------------
+
+
+def pod_spec_of(rendered) -> dict:
+    return by_kind_and_name(rendered)["Deployment", f"octo-dep-{rendered.request.deployment_id}"]["spec"][
+        "template"
+    ]["spec"]
+
+
+def test_no_pod_options_renders_what_it_always_did(network_request):
+    rendered = render(network_request())
+    container = container_of(rendered)
+    assert "resources" not in container and "livenessProbe" not in container
+    assert container["readinessProbe"] == {"tcpSocket": {"port": "http"}}
+    assert "nodeSelector" not in pod_spec_of(rendered) and "tolerations" not in pod_spec_of(rendered)
+
+
+def test_resources_are_rendered_in_canonical_form(network_request):
+    resources = {
+        "requests": {"cpu": "1000m", "memory": "1024Mi", "ephemeral-storage": "1e3"},
+        "limits": {"cpu": 2.5, "memory": "1.5Gi", "ephemeral-storage": 2048},
+    }
+    container = container_of(render(network_request(resources=resources)))
+    assert container["resources"] == {
+        "requests": {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1e3"},
+        "limits": {"cpu": "2500m", "memory": "1536Mi", "ephemeral-storage": "2048"},
+    }
+
+
+def test_resources_unset_keys_as_the_argspec_fills_them_are_left_out(network_request):
+    unset = {"cpu": None, "memory": None, "ephemeral-storage": None}
+    resources = {"requests": {**unset, "cpu": "0.25"}, "limits": None}
+    assert container_of(render(network_request(resources=resources)))["resources"] == {
+        "requests": {"cpu": "250m"}
+    }
+    empty = {"requests": unset, "limits": None}
+    assert "resources" not in container_of(render(network_request(resources=empty)))
+
+
+def test_equal_quantities_render_the_same_deployment(network_request):
+    first = render(network_request(resources={"requests": {"cpu": "1000m", "memory": "1024Mi"}}))
+    second = render(network_request(resources={"requests": {"cpu": 1, "memory": "1Gi"}}))
+    assert first.objects[1] == second.objects[1]
+
+
+def test_health_path_adds_http_readiness_and_liveness(network_request):
+    probes = {"path": "/healthz", "initial_delay_seconds": 5, "period_seconds": 20, "failure_threshold": 6}
+    container = container_of(render(network_request(probes=probes)))
+    expected = {
+        "httpGet": {"path": "/healthz", "port": "http"},
+        "initialDelaySeconds": 5,
+        "periodSeconds": 20,
+        "failureThreshold": 6,
+    }
+    assert container["readinessProbe"] == expected
+    assert container["livenessProbe"] == expected
+    assert container["readinessProbe"] is not container["livenessProbe"]
+    assert "&id" not in yaml.safe_dump(container)  # no YAML aliases in diffs
+
+
+def test_probe_timing_without_path_tunes_the_tcp_readiness_probe(network_request):
+    probes = {"path": None, "initial_delay_seconds": None, "period_seconds": 5, "failure_threshold": None}
+    container = container_of(render(network_request(probes=probes)))
+    assert container["readinessProbe"] == {"tcpSocket": {"port": "http"}, "periodSeconds": 5}
+    assert "livenessProbe" not in container
+
+
+def test_node_selector_and_tolerations(network_request):
+    tolerations = [
+        {"key": "dedicated", "operator": "Equal", "value": "octo", "effect": "NoSchedule"},
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 30,
+        },
+        {"operator": "Exists", "key": None, "value": None, "effect": None, "tolerationSeconds": None},
+        {"key": "gpu", "value": True},
+    ]
+    node_selector = {"kubernetes.io/os": "linux", "octo.dev/pool": "integrations", "ssd": True, "zone": 3}
+    spec = pod_spec_of(render(network_request(node_selector=node_selector, tolerations=tolerations)))
+    assert spec["nodeSelector"] == {
+        "kubernetes.io/os": "linux",
+        "octo.dev/pool": "integrations",
+        "ssd": "true",
+        "zone": "3",
+    }
+    assert spec["tolerations"] == [
+        {"key": "dedicated", "operator": "Equal", "value": "octo", "effect": "NoSchedule"},
+        {
+            "key": "node.kubernetes.io/unreachable",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 30,
+        },
+        {"operator": "Exists"},
+        {"key": "gpu", "value": "true"},
+    ]
+
+
+def test_worker_takes_resources_and_scheduling(worker_request):
+    rendered = render(
+        worker_request(
+            resources={"limits": {"memory": "512Mi"}},
+            node_selector={"kubernetes.io/os": "linux"},
+            tolerations=[{"operator": "Exists"}],
+        )
+    )
+    spec = rendered.objects[1]["spec"]["template"]["spec"]
+    assert spec["containers"][0]["resources"] == {"limits": {"memory": "512Mi"}}
+    assert "readinessProbe" not in spec["containers"][0]
+    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert spec["tolerations"] == [{"operator": "Exists"}]
+
+
+def test_pod_options_read_back_from_the_server_plan_no_change(network_request, server_copy):
+    request = network_request(
+        resources={"requests": {"cpu": "1000m", "memory": "1024Mi"}, "limits": {"memory": "1.5Gi"}},
+        probes={"path": "/healthz", "period_seconds": 15},
+        node_selector={"kubernetes.io/os": "linux"},
+        tolerations=[{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+    )
+    objects = render(request).objects
+    actions = plan(objects, [server_copy(stamp(obj)) for obj in objects]).actions
+    assert [action.op for action in actions] == ["none"] * len(objects)

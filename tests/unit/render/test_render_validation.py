@@ -134,9 +134,9 @@ def test_managed_vars_cannot_be_bound(network_request, name):
         ({"secret": SECRET_KEY, "valeu": LITERAL}, "env.API_KEY", "unknown key(s) valeu"),
         ({}, "env.API_KEY", "needs 'value' or 'secret'"),
         ({"value": None, "secret": None}, "env.API_KEY", "needs 'value' or 'secret'"),
-        (LITERAL, "env.API_KEY", "must be a mapping"),
-        ({"value": True}, "env.API_KEY.value", "must be a string"),
-        ({"value": [LITERAL]}, "env.API_KEY.value", "must be a string"),
+        ([LITERAL], "env.API_KEY", "must be a string, a finite number or a boolean, or a mapping"),
+        ({"value": [LITERAL]}, "env.API_KEY.value", "must be a string, a finite number or a boolean"),
+        ({"value": {"text": LITERAL}}, "env.API_KEY.value", "must be a string, a finite number or a boolean"),
         ({"secret": "private_key_name"}, "env.API_KEY.secret", "UPPER_SNAKE_CASE"),
         ({"secret": LITERAL}, "env.API_KEY.secret", "UPPER_SNAKE_CASE"),
         ({"value": LITERAL, "secret": "my-key"}, "env.API_KEY.secret", "UPPER_SNAKE_CASE"),
@@ -246,3 +246,145 @@ def test_error_what_falls_back_when_name_is_missing(network_request):
     with pytest.raises(ValidationError) as caught:
         render(network_request(name=""))
     assert str(caught.value).startswith("Failed to validate integration: name: ")
+
+
+# --- resources, probes, node selector, tolerations --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resources", "field", "words"),
+    [
+        ("1Gi", "resources", "must be a mapping with requests, limits"),
+        ({"request": {"cpu": "1"}}, "resources", "unknown key(s) request; use requests, limits"),
+        (
+            {"requests": ["cpu"]},
+            "resources.requests",
+            "must be a mapping with cpu, memory, ephemeral-storage",
+        ),
+        (
+            {"limits": {"gpu": 1}},
+            "resources.limits",
+            "unknown key(s) gpu; use cpu, memory, ephemeral-storage",
+        ),
+        ({"requests": {"cpu": "1K"}}, "resources.requests.cpu", "unknown unit"),
+        ({"requests": {"cpu": "one"}}, "resources.requests.cpu", "must start with a number"),
+        ({"requests": {"cpu": ""}}, "resources.requests.cpu", "must start with a number"),
+        ({"requests": {"cpu": "1 m"}}, "resources.requests.cpu", "unknown unit"),
+        ({"requests": {"memory": True}}, "resources.requests.memory", "must be a string"),
+        ({"requests": {"memory": [1]}}, "resources.requests.memory", "must be a string"),
+        ({"limits": {"memory": "-1Gi"}}, "resources.limits.memory", "must not be negative"),
+        ({"limits": {"memory": "8Ei"}}, "resources.limits.memory", "out of range"),
+        ({"limits": {"cpu": float("nan")}}, "resources.limits.cpu", "finite"),
+        (
+            {"requests": {"cpu": "1500m"}, "limits": {"cpu": 1}},
+            "resources.requests.cpu",
+            "1500m is more than the limit 1",
+        ),
+        (
+            {"requests": {"memory": "1Gi"}, "limits": {"memory": "1000Mi"}},
+            "resources.requests.memory",
+            "1Gi is more than the limit 1000Mi",
+        ),
+    ],
+)
+def test_resource_errors(network_request, resources, field, words):
+    err = failure(network_request(resources=resources))
+    assert err.field == field
+    assert words in str(err)
+
+
+def test_requests_equal_to_limits_in_other_units_are_fine(network_request):
+    resources = {"requests": {"cpu": "1000m", "memory": "1Gi"}, "limits": {"cpu": 1, "memory": "1024Mi"}}
+    assert render(network_request(resources=resources)).objects[1]
+
+
+@pytest.mark.parametrize(
+    ("probes", "field", "words"),
+    [
+        ("/healthz", "probes", "must be a mapping with path"),
+        ({"health_path": "/healthz"}, "probes", "unknown key(s) health_path"),
+        ({"path": "healthz"}, "probes.path", "starting with '/'"),
+        ({"path": "/health z"}, "probes.path", "without spaces"),
+        ({"path": 5}, "probes.path", "HTTP path"),
+        ({"period_seconds": 0}, "probes.period_seconds", "from 1 to 2147483647"),
+        ({"failure_threshold": 0}, "probes.failure_threshold", "from 1 to"),
+        ({"initial_delay_seconds": -1}, "probes.initial_delay_seconds", "from 0 to"),
+        ({"initial_delay_seconds": True}, "probes.initial_delay_seconds", "integer"),
+        ({"period_seconds": "10"}, "probes.period_seconds", "integer"),
+        ({"period_seconds": 2**31}, "probes.period_seconds", "integer"),
+    ],
+)
+def test_probe_errors(network_request, probes, field, words):
+    err = failure(network_request(probes=probes))
+    assert err.field == field
+    assert words in str(err)
+
+
+def test_worker_has_nothing_to_probe(worker_request):
+    err = failure(worker_request(probes={"path": "/healthz"}))
+    assert err.field == "probes"
+    assert "a worker (no HTTP_PORT declared) serves nothing to probe" in str(err)
+    unset = {"path": None, "initial_delay_seconds": None, "period_seconds": None, "failure_threshold": None}
+    assert render(worker_request(probes=unset)).objects[1]  # all unset, as the argspec hands it over
+
+
+@pytest.mark.parametrize(
+    ("node_selector", "field", "words"),
+    [
+        (["kubernetes.io/os=linux"], "node_selector", "must be a mapping"),
+        ({"-os": "linux"}, "node_selector.-os", "is not a label key"),
+        ({"Example.com/os": "linux"}, "node_selector.Example.com/os", "is not a label key"),
+        ({"a/b/c": "linux"}, "node_selector.a/b/c", "is not a label key"),
+        ({"os": "linux os"}, "node_selector.os", "must be a label value"),
+        ({"os": "x" * 64}, "node_selector.os", "at most 63"),
+        ({"os": ["linux"]}, "node_selector.os", "must be a label value"),
+        ({"os": None}, "node_selector.os", "must be a label value"),
+    ],
+)
+def test_node_selector_errors(network_request, node_selector, field, words):
+    err = failure(network_request(node_selector=node_selector))
+    assert err.field == field
+    assert words in str(err)
+
+
+@pytest.mark.parametrize(
+    ("toleration", "field", "words"),
+    [
+        (
+            "dedicated",
+            "tolerations[1]",
+            "must be a mapping with key, operator, value, effect, tolerationSeconds",
+        ),
+        (
+            {"key": "a", "toleration_seconds": 5},
+            "tolerations[1]",
+            "unknown key(s) toleration_seconds; use key, operator, value, effect, tolerationSeconds",
+        ),
+        ({"key": "a b"}, "tolerations[1].key", "must be a label key"),
+        ({"key": "a", "operator": "In"}, "tolerations[1].operator", "must be one of Equal, Exists"),
+        ({"value": "x"}, "tolerations[1].operator", "must be Exists without a key"),
+        (
+            {"key": "a", "operator": "Exists", "value": "x"},
+            "tolerations[1].value",
+            "unset with operator Exists",
+        ),
+        ({"key": "a", "value": "x y"}, "tolerations[1].value", "must be a label value"),
+        ({"key": "a", "effect": "Never"}, "tolerations[1].effect", "NoSchedule, PreferNoSchedule, NoExecute"),
+        ({"key": "a", "tolerationSeconds": 5}, "tolerations[1].tolerationSeconds", "needs effect NoExecute"),
+        (
+            {"key": "a", "effect": "NoExecute", "tolerationSeconds": -5},
+            "tolerations[1].tolerationSeconds",
+            "integer >= 0",
+        ),
+    ],
+)
+def test_toleration_errors(network_request, toleration, field, words):
+    err = failure(network_request(tolerations=[{"operator": "Exists"}, toleration]))
+    assert err.field == field
+    assert words in str(err)
+
+
+def test_tolerations_must_be_a_list(network_request):
+    err = failure(network_request(tolerations={"key": "a"}))
+    assert err.field == "tolerations"
+    assert "must be a list" in str(err)
