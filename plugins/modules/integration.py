@@ -42,8 +42,11 @@ options:
     type: path
   env:
     description:
-      - Bindings of the declared env vars. Each key is a declared name; each value is either a literal string,
-        or a dict with C(value) (a literal) and/or C(secret) (a key of the Secret C(octo-secrets)); the secret wins.
+      - Bindings of the declared env vars. Each key is a declared name; each value is either a literal, or a dict
+        with C(value) (a literal) and/or C(secret) (a key of the Secret C(octo-secrets)); the secret wins.
+      - A literal is a string, a number or a boolean (also from a template, such as C("{{ 2 + 3 }}")); Kubernetes
+        env values are text, so numbers are written as in YAML (C(5), C(1.5)) and booleans as C(true)/C(false).
+        Lists and other mappings are an error naming the var.
       - C(required) vars must be bound; binding an undeclared name is an error; C(HTTP_PORT) and C(HTTP_HOST) are
         managed by the module and cannot be bound.
     type: dict
@@ -72,6 +75,7 @@ options:
     default: present
 extends_documentation_fragment:
   - octo.platform.integration_shared
+  - octo.platform.integration_shared.pod_options
   - octo.platform.k8s_auth
   - octo.platform.wait
 attributes:
@@ -107,6 +111,28 @@ EXAMPLES = r"""
     deployment_id: orders-1
     definition_file: /srv/octo/http-orders.yaml
     replicas: 3
+
+- name: Sized, health-checked and pinned to a dedicated node pool
+  octo.platform.integration:
+    slug: http-orders
+    deployment_id: orders-1
+    definition_file: /srv/octo/http-orders.yaml
+    env:
+      LOG_LEVEL: debug
+      MAX_RETRIES: 5
+      DRY_RUN: false
+    resources:
+      requests: {cpu: 250m, memory: 256Mi}
+      limits: {cpu: 1, memory: 512Mi}
+    probes:
+      path: /healthz
+      initial_delay_seconds: 5
+      period_seconds: 10
+      failure_threshold: 3
+    node_selector:
+      octo.dev/pool: integrations
+    tolerations:
+      - {key: dedicated, operator: Equal, value: integrations, effect: NoSchedule}
 
 - name: Undeploy it
   octo.platform.integration:

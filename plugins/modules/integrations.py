@@ -36,6 +36,31 @@ options:
       replicas: {description: Number of pods., type: int, default: 1}
       expose: {description: Publish with an Ingress., type: bool, default: false}
       subdomain: {description: Subdomain of the public host. Defaults to the slug., type: str}
+      resources:
+        description: Container requests and limits (C(cpu), C(memory), C(ephemeral-storage)), as for M(octo.platform.integration).
+        type: dict
+        suboptions:
+          requests: {description: Requested amounts by resource name., type: dict}
+          limits: {description: Limits by resource name., type: dict}
+      probes:
+        description: Health probes (C(path), C(initial_delay_seconds), C(period_seconds), C(failure_threshold)), as for M(octo.platform.integration).
+        type: dict
+        suboptions:
+          path: {description: HTTP path of the readiness and liveness probes., type: str}
+          initial_delay_seconds: {description: Seconds before the first probe., type: int}
+          period_seconds: {description: Seconds between probes., type: int}
+          failure_threshold: {description: Consecutive failures that count., type: int}
+      node_selector: {description: Node labels the pods must run on., type: dict}
+      tolerations:
+        description: Kubernetes tolerations with camelCase keys, as for M(octo.platform.integration).
+        type: list
+        elements: dict
+        suboptions:
+          key: {description: Taint key., type: str}
+          operator: {description: Match operator., type: str, choices: [Equal, Exists]}
+          value: {description: Taint value for C(Equal)., type: raw}
+          effect: {description: Taint effect., type: str, choices: [NoSchedule, PreferNoSchedule, NoExecute]}
+          tolerationSeconds: {description: Seconds a C(NoExecute) taint is tolerated., type: int}
       image: {description: Runtime image for this item., type: str}
       namespace: {description: Namespace for this item., type: str}
       base_domain: {description: Base domain for this item., type: str}
@@ -81,7 +106,9 @@ EXAMPLES = r"""
       - slug: nightly-report
         deployment_id: report-1
         definition_file: /srv/octo/nightly-report.yaml
-        env: {REPORT_BUCKET: reports}
+        env: {REPORT_BUCKET: reports, MAX_ROWS: 10000}
+        resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 256Mi}}
+        node_selector: {octo.dev/pool: batch}
 """
 
 RETURN = r"""
