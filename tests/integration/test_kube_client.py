@@ -18,6 +18,7 @@ from k8s_support import TEST_IMAGE, sample
 from kubernetes import client
 from support.playbook import REPO_ROOT, run_tasks
 
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
 
@@ -147,6 +148,15 @@ def test_modules_with_kubeconfig_token_and_exec_plugin(kubeconfig, namespace, ac
         assert (found["deployment_id"], found["image"]) == ("report-1", TEST_IMAGE)
     assert len(calls.read_text().splitlines()) > 2  # renewed per request inside the module too
     assert access["token"] not in run.output
+
+
+def test_an_untrusted_certificate_fails_without_retries(kubeconfig, access):
+    kube = Kube({"host": access["server"], "api_key": access["token"]})  # the system CAs, not the cluster's
+    with pytest.raises(OctoError) as err:
+        kube.list(res.CONFIG_MAP, "default")
+    assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
+    assert str(err.value).endswith("s (1 attempt)")
+    assert access["token"] not in str(err.value)
 
 
 def test_request_timeout_option_bounds_a_module_call():

@@ -288,7 +288,7 @@ def _pause(resp, attempt: int) -> float:
 
 def _failure(err: Exception) -> str:
     if isinstance(err, urllib3.exceptions.NewConnectionError):  # refused, unknown name: the OS's words
-        cause = err.__cause__
+        cause = err.__cause__ or err.__context__
         return (getattr(cause, "strerror", None) or str(cause or err)).lower()
     if isinstance(err, urllib3.exceptions.TimeoutError):
         return "no answer"
