@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
+
 import pytest
 from conftest import PROJECT, module_params
 from support.playbook import run_tasks
@@ -101,6 +105,44 @@ def test_txt_stored_as_separate_words_is_replaced(fake_dns):
     assert converge(p)["changed"]
     assert fake_dns.get(PROJECT, ZONE, APEX, "TXT")["rrdatas"] == ['"v=spf1 -all"']
     assert not converge(p)["changed"]
+
+
+def post_change(fake_dns, additions: list[dict]) -> dict:
+    request = urllib.request.Request(
+        f"{fake_dns.url}/dns/v1/projects/{PROJECT}/managedZones/{ZONE}/changes",
+        data=json.dumps({"additions": additions}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def test_double_stores_what_cloud_dns_returns(fake_dns):
+    change = post_change(fake_dns, [
+        {"name": "WWW.Example.test", "type": "CNAME", "ttl": 60, "rrdatas": ["Front.Example.net"]},
+        {"name": "example.test.", "type": "TXT", "ttl": 60, "rrdatas": ['v=spf1 "quoted part" -all', "k" * 300]},
+        {"name": "example.test.", "type": "MX", "ttl": 60, "rrdatas": ["010 Mail.example.test"]},
+        {"name": "example.test.", "type": "CAA", "ttl": 60, "rrdatas": ["0 ISSUE letsencrypt.org"]},
+        {"name": "_sip._tcp.example.test.", "type": "SRV", "ttl": 60, "rrdatas": ["10 05 5060 SIP.example.test"]},
+    ])  # fmt: skip
+    assert change["additions"][0]["name"] == "www.example.test."
+    assert fake_dns.get(PROJECT, ZONE, "www.example.test.", "CNAME")["rrdatas"] == ["front.example.net."]
+    # unquoted words are separate strings; a string longer than 255 bytes is split
+    assert fake_dns.get(PROJECT, ZONE, APEX, "TXT")["rrdatas"] == [
+        '"v=spf1" "quoted part" "-all"', f'"{"k" * 255}" "{"k" * 45}"',
+    ]  # fmt: skip
+    assert fake_dns.get(PROJECT, ZONE, APEX, "MX")["rrdatas"] == ["10 mail.example.test."]
+    assert fake_dns.get(PROJECT, ZONE, APEX, "CAA")["rrdatas"] == ['0 issue "letsencrypt.org"']
+    assert fake_dns.get(PROJECT, ZONE, "_sip._tcp.example.test.", "SRV")["rrdatas"] == [
+        "10 5 5060 sip.example.test."
+    ]
+    with pytest.raises(urllib.error.HTTPError) as err:
+        post_change(
+            fake_dns,
+            [{"name": "mx.example.test.", "type": "MX", "ttl": 60, "rrdatas": ["mail.example.test."]}],
+        )
+    assert err.value.code == 400 and "rrdata[0]" in json.loads(err.value.read())["error"]["message"]
 
 
 def test_stale_deletion_is_reread_and_retried(fake_dns):
