@@ -1,4 +1,4 @@
-"""The `integration` operation: render -> read actual by label -> plan -> apply -> wait."""
+"""The `integration` operation: render -> read actual by label -> plan -> apply -> wait; or undeploy."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
     ValidationError,
 )
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.apply import apply_action
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import (
     apply_plan,
     converge_set,
     diff_report,
     object_report,
-    owned_selector,
-    read_owned,
 )
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names
@@ -27,11 +26,19 @@ from ansible_collections.octo.platform.plugins.module_utils.render.integration i
     TlsSettings,
     deployment_selector,
     render,
+    shared_service,
+    slug_selector,
 )
-from ansible_collections.octo.platform.plugins.module_utils.render.undeploy import (
-    other_deployment_ids,
-    plan_undeploy,
+from ansible_collections.octo.platform.plugins.module_utils.render.ownership import (
+    deployment_id_of,
+    is_ours,
+    is_shared_service,
+    labels_of,
+    live_siblings,
+    served_port,
 )
+from ansible_collections.octo.platform.plugins.module_utils.render.plan import Plan, plan
+from ansible_collections.octo.platform.plugins.module_utils.render.undeploy import plan_undeploy
 
 
 def build_request(params: dict) -> IntegrationRequest:
@@ -88,17 +95,25 @@ def present(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
     return result
 
 
+def _read(kube: Kube, namespace: str, selector: dict, kinds=res.MANAGED) -> list[dict]:
+    return [
+        obj for kind in kinds for obj in kube.list(kind, namespace, label_selector=label_selector(selector))
+    ]
+
+
 def absent(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
+    """Delete this deployment's objects; the slug's shared Service only when no other deployment of the slug is
+    left, decided again after the deletes (a concurrent deploy or undeploy of a sibling may have raced us)."""
     namespace, deployment_id = params["namespace"], params["deployment_id"]
     if not names.is_dns_label(deployment_id):
         raise ValidationError("integration", "deployment_id", "must be a lowercase RFC 1123 label")
     slug = params.get("slug")
     if not slug:
-        mine = read_owned(kube, namespace, label_selector(deployment_selector(deployment_id)))
-        slug = next((o["metadata"]["labels"].get(names.LABEL_SLUG) for o in mine), None)
-    actual_all = read_owned(kube, namespace, owned_selector({slug})) if slug else []
-    others = other_deployment_ids(actual_all, deployment_id, slug) if slug else set()
-    the_plan = plan_undeploy(actual_all, deployment_id, slug, len(others))
+        mine = [o for o in _read(kube, namespace, deployment_selector(deployment_id)) if is_ours(o)]
+        slug = next((labels_of(o).get(names.LABEL_SLUG) for o in mine), None)
+    actual = _read(kube, namespace, slug_selector(slug) if slug else deployment_selector(deployment_id))
+    others = live_siblings(actual, slug, {deployment_id}) if slug else set()
+    the_plan = plan_undeploy(actual, deployment_id, slug, len(others))
     result = {
         "changed": the_plan.changed,
         "namespace": namespace,
@@ -111,17 +126,70 @@ def absent(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
         result["diff"] = diff_report(the_plan)
     if check_mode or not the_plan.changed:
         return result
-    apply_plan(kube, the_plan)
+    replica_sets = _replica_set_uids(kube, namespace, deployment_id, actual)
+    own = Plan([a for a in the_plan.actions if not is_shared_service(a.actual, slug or "")])
+    apply_plan(kube, own)
+    if slug:  # decided again: the siblings seen before may have been undeployed meanwhile
+        result["objects"] = object_report(own) + _retire_shared_service(kube, namespace, slug, deployment_id)
     if params["wait"]:
-        wait_pods_gone(kube, namespace, deployment_id, params["wait_timeout"], params["wait_sleep"])
+        wait_pods_gone(
+            kube, namespace, deployment_id, replica_sets, params["wait_timeout"], params["wait_sleep"]
+        )
     return result
 
 
-def wait_pods_gone(kube: Kube, namespace: str, deployment_id: str, timeout: float, sleep: float) -> None:
-    """After an undeploy, wait (bounded) until the deployment's pods are gone."""
+def _retire_shared_service(kube: Kube, namespace: str, slug: str, deployment_id: str) -> list[dict]:
+    """Delete octo-int-<slug> if still no sibling exists; restore it if a sibling appeared meanwhile."""
+    name = names.integration_service_name(slug)
+    deployments = _read(kube, namespace, slug_selector(slug), kinds=(res.DEPLOYMENT,))
+    if live_siblings(deployments, slug, {deployment_id}):
+        return []
+    shared = kube.get(res.SERVICE, name, namespace)
+    if shared is None or not is_ours(shared):
+        return []
+    kube.delete(res.SERVICE, name, namespace)
+    deployments = _read(kube, namespace, slug_selector(slug), kinds=(res.DEPLOYMENT,))
+    siblings = live_siblings(deployments, slug, {deployment_id})
+    ports = [p for d in deployments if deployment_id_of(d) in siblings and (p := served_port(d)) is not None]
+    if ports:
+        [restore] = plan([shared_service(namespace, slug, ports[0])], []).actions
+        apply_action(kube, restore)
+        return []
+    return [{"kind": "Service", "name": name, "action": "delete"}]
+
+
+def _replica_set_uids(kube: Kube, namespace: str, deployment_id: str, actual: list[dict]) -> set[str]:
+    """UIDs of the ReplicaSets owned by this deployment's Deployment (read before it is deleted)."""
+    deployment = next(
+        (
+            o
+            for o in actual
+            if o["kind"] == "Deployment"
+            and o["metadata"]["name"] == names.deployment_object_name(deployment_id)
+        ),
+        None,
+    )
+    if deployment is None:
+        return set()
+    uid = deployment["metadata"]["uid"]
+    selector = f"{names.LABEL_DEPLOYMENT}={deployment_id}"
+    return {
+        rs["metadata"]["uid"]
+        for rs in kube.list(res.REPLICA_SET, namespace, label_selector=selector)
+        if any(ref.get("uid") == uid for ref in rs["metadata"].get("ownerReferences") or [])
+    }
+
+
+def wait_pods_gone(
+    kube: Kube, namespace: str, deployment_id: str, replica_sets: set[str], timeout: float, sleep: float
+) -> None:
+    """After an undeploy, wait (bounded) until the pods of the deployment's ReplicaSets are gone; pods of others
+    that merely carry the same label are not waited for."""
     selector = f"{names.LABEL_DEPLOYMENT}={deployment_id}"
     deadline = time.monotonic() + timeout
-    while pods := kube.list(res.POD, namespace, label_selector=selector):
+    while pods := [
+        p for p in kube.list(res.POD, namespace, label_selector=selector) if _owned_by_any(p, replica_sets)
+    ]:
         if time.monotonic() >= deadline:
             left = ", ".join(sorted(p["metadata"]["name"] for p in pods))
             raise OctoError(
@@ -131,6 +199,10 @@ def wait_pods_gone(kube: Kube, namespace: str, deployment_id: str, timeout: floa
                 changed=True,
             )
         time.sleep(sleep)
+
+
+def _owned_by_any(pod: dict, uids: set[str]) -> bool:
+    return any(ref.get("uid") in uids for ref in pod["metadata"].get("ownerReferences") or [])
 
 
 def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
-from ansible_collections.octo.platform.plugins.module_utils.render import names
+from ansible_collections.octo.platform.plugins.module_utils.render import kinds, names, urls
 from ansible_collections.octo.platform.plugins.module_utils.render.definition import (
     HTTP_PORT,
     Definition,
@@ -106,12 +106,13 @@ def render(request: IntegrationRequest) -> RenderedIntegration:
     objects = [_config_map(request, definition), _deployment(request, definition, env.entries)]
     internal_url = public_url = wildcard_secret = None
     if port is not None:
-        objects.append(_deployment_service(request, port))
-        objects.append(_integration_service(request, port))
-        internal_url = f"http://{names.integration_service_name(request.slug)}.{request.namespace}:{port}"
+        shared = shared_service(request.namespace, request.slug, port)
+        objects.extend([_deployment_service(request, port), shared])
+        internal_url = urls.internal_url(shared)
     if request.expose:
-        objects.append(_ingress(request))
-        public_url = f"{'http' if request.tls.mode == 'none' else 'https'}://{request.host}"
+        ingress = _ingress(request)
+        objects.append(ingress)
+        public_url = urls.public_url(ingress)
         if request.tls.mode == "wildcard":
             wildcard_secret = request.tls.wildcard_secret
     return RenderedIntegration(
@@ -426,18 +427,20 @@ def _deployment_service(request: IntegrationRequest, port: int) -> dict:
     }
 
 
-def _integration_service(request: IntegrationRequest, port: int) -> dict:
-    labels = _labels(request, "integration-service")
-    del labels[names.LABEL_INSTANCE], labels[names.LABEL_DEPLOYMENT]  # shared by every deployment of the slug
+def shared_service(namespace: str, slug: str, port: int) -> dict:
+    """The Service ``octo-int-<slug>`` shared by every deployment of a slug: it carries only slug-level fields,
+    so every deployment of the slug renders the very same object."""
+    labels = {
+        names.LABEL_NAME: names.APP_NAME,
+        names.LABEL_COMPONENT: "integration-service",
+        names.LABEL_PART_OF: names.PART_OF,
+        names.LABEL_MANAGED_BY: names.MANAGED_BY,
+        names.LABEL_SLUG: slug,
+    }
     return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(request, names.integration_service_name(request.slug), labels),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": {names.LABEL_SLUG: request.slug},
-            "ports": [_http_port(port)],
-        },
+        **kinds.SERVICE.header,
+        "metadata": {"name": names.integration_service_name(slug), "namespace": namespace, "labels": labels},
+        "spec": {"type": "ClusterIP", "selector": {names.LABEL_SLUG: slug}, "ports": [_http_port(port)]},
     }
 
 
