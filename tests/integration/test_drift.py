@@ -1,0 +1,175 @@
+"""Hand edits and other field managers against the real API server, through a real ansible-playbook.
+
+Edits are made as kubectl makes them: ``kubectl edit`` (a JSON patch or a PUT, manager kubectl-edit),
+``kubectl set env`` (a strategic-merge patch, manager kubectl-set), a scale by another manager.
+"""
+
+from __future__ import annotations
+
+import pytest
+from k8s_support import SAMPLES, TEST_IMAGE
+from support.playbook import run_tasks
+
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+
+NAME = "octo-dep-orders-1"
+TASK = "deploy orders"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+
+
+@pytest.fixture
+def kube(kubeconfig):
+    return Kube({"kubeconfig": kubeconfig})
+
+
+def deploy(namespace, check=False, **overrides) -> dict:
+    """One playbook run of the integration module; returns the task's entry (status, result)."""
+    args = {
+        "namespace": namespace,
+        "slug": "http-orders",
+        "deployment_id": "orders-1",
+        "definition_file": str(SAMPLES / "http-orders.yaml"),
+        "image": TEST_IMAGE,
+        "env": {"API_KEY": "literal-api-key"},
+        "wait_sleep": 1,
+        **overrides,
+    }
+    run = run_tasks([{"name": TASK, "octo.platform.integration": args}], check=check)
+    assert run.rc == 0, run.output
+    return run.task(TASK)
+
+
+def warnings_of(entry: dict) -> list[str]:
+    return entry["result"].get("warnings", [])
+
+
+def patch(kube: Kube, resource, namespace: str, body, content_type: str, manager: str) -> None:
+    kube.request(
+        "PATCH",
+        resource.path(namespace, NAME),
+        query={"fieldManager": manager},
+        body=body,
+        content_type=content_type,
+    )
+
+
+def container(kube: Kube, namespace: str) -> dict:
+    """The rendered container (a strategic-merge patch may put added ones first)."""
+    pod_spec = kube.get(res.DEPLOYMENT, NAME, namespace)["spec"]["template"]["spec"]
+    return next(c for c in pod_spec["containers"] if c["name"] == "octo")
+
+
+def managers(obj: dict) -> set[str]:
+    return {entry["manager"] for entry in obj["metadata"]["managedFields"]}
+
+
+def test_hand_edited_ports_are_repaired_once(kubeconfig, namespace, kube):
+    assert deploy(namespace)["status"] == "changed"
+    # kubectl edit of the Service port (a JSON patch) and of the containerPort (a PUT)
+    edit = [{"op": "replace", "path": "/spec/ports/0/port", "value": 9090}]
+    patch(kube, res.SERVICE, namespace, edit, JSON_PATCH, "kubectl-edit")
+    deployment = kube.get(res.DEPLOYMENT, NAME, namespace)
+    deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = 9090
+    kube.request(
+        "PUT", res.DEPLOYMENT.path(namespace, NAME), query={"fieldManager": "kubectl-edit"}, body=deployment
+    )
+
+    predicted = deploy(namespace, check=True)
+    repaired = deploy(namespace)
+    assert predicted["status"] == repaired["status"] == "changed"
+    assert (
+        warnings_of(predicted)
+        == warnings_of(repaired)
+        == [
+            f"Deployment {NAME}: port 9090/TCP of container octo set by 'kubectl-edit' replaces the rendered "
+            "port 8080/TCP of container octo: restoring it",
+            f"Service {NAME}: port 9090/TCP set by 'kubectl-edit' replaces the rendered port 8080/TCP: restoring it",
+        ]
+    )
+    service = kube.get(res.SERVICE, NAME, namespace)
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("http", 8080)]
+    assert [(p["name"], p["containerPort"]) for p in container(kube, namespace)["ports"]] == [("http", 8080)]
+    assert "kubectl-edit" not in managers(service)
+
+    again = deploy(namespace)
+    assert again["status"] == "ok"
+    assert warnings_of(again) == []
+
+
+def test_foreign_additions_stay_and_the_run_is_unchanged(kubeconfig, namespace, kube, tmp_path):
+    deploy(namespace)
+    set_env = {
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "octo", "env": [{"name": "EXTRA", "value": "1"}]}]}}
+        }
+    }
+    patch(kube, res.DEPLOYMENT, namespace, set_env, STRATEGIC, "kubectl-set")
+    sidecar = {
+        "spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": f"{TEST_IMAGE}-proxy"}]}}}
+    }
+    patch(kube, res.DEPLOYMENT, namespace, sidecar, STRATEGIC, "mesh-injector")
+
+    runs = [deploy(namespace, check=True), deploy(namespace), deploy(namespace)]
+    assert [run["status"] for run in runs] == ["ok", "ok", "ok"]
+    for run in runs:
+        assert warnings_of(run) == [
+            f"Deployment {NAME}: env EXTRA of container octo is managed by 'kubectl-set', not octo.platform: "
+            "left in place",
+            f"Deployment {NAME}: container sidecar is managed by 'mesh-injector', not octo.platform: left in place",
+        ]
+    pod_spec = kube.get(res.DEPLOYMENT, NAME, namespace)["spec"]["template"]["spec"]
+    containers = {c["name"]: c for c in pod_spec["containers"]}
+    assert set(containers) == {"octo", "sidecar"}
+    assert {"name": "EXTRA", "value": "1"} in containers["octo"]["env"]
+
+    # what this collection rendered and renders no more still goes; the foreign entries stay
+    definition = tmp_path / "http-orders.yaml"
+    definition.write_text(
+        (SAMPLES / "http-orders.yaml").read_text().replace("  - {name: LOG_LEVEL, default: info}\n", "")
+    )
+    assert "LOG_LEVEL" not in definition.read_text()
+    dropped = deploy(namespace, definition_file=str(definition))
+    assert dropped["status"] == "changed"
+    env = {e["name"] for e in container(kube, namespace)["env"]}
+    assert "LOG_LEVEL" not in env and "EXTRA" in env
+    assert deploy(namespace, definition_file=str(definition))["status"] == "ok"
+
+
+def test_taking_fields_back_names_the_manager(kubeconfig, namespace, kube):
+    deploy(namespace)
+    patch(
+        kube,
+        res.DEPLOYMENT,
+        namespace,
+        {"spec": {"replicas": 3}},
+        "application/merge-patch+json",
+        "kubectl-scale",
+    )
+    image = [
+        {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": f"{TEST_IMAGE}-hotfix"}
+    ]
+    patch(kube, res.DEPLOYMENT, namespace, image, JSON_PATCH, "kubectl-edit")
+    same = {
+        "spec": {
+            "template": {
+                "spec": {"containers": [{"name": "octo", "env": [{"name": "LOG_LEVEL", "value": "info"}]}]}
+            }
+        }
+    }
+    patch(kube, res.DEPLOYMENT, namespace, same, STRATEGIC, "kubectl-set")  # co-owned, equal: no conflict
+
+    taken = deploy(namespace)
+    assert taken["status"] == "changed"
+    assert warnings_of(taken) == [
+        f"Deployment {NAME}: took back spec.replicas from 'kubectl-scale'",
+        f"Deployment {NAME}: took back spec.template.spec.containers[octo].image from 'kubectl-edit'",
+    ]
+    deployment = kube.get(res.DEPLOYMENT, NAME, namespace)
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == TEST_IMAGE
+
+    again = deploy(namespace)
+    assert again["status"] == "ok"
+    assert warnings_of(again) == []
