@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from k8s_support import TEST_IMAGE, managed_objects, module_params, sample
+from k8s_support import TEST_IMAGE, integration_params, managed_objects, module_params, sample
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.integration import converge as single
 from ansible_collections.octo.platform.plugins.module_utils.kube.integrations import converge
 from ansible_collections.octo.platform.plugins.modules.integrations import ARGUMENT_SPEC
 
@@ -72,13 +74,44 @@ def test_four_runs_and_constant_reads(kubeconfig, namespace):
     assert counts[4] == counts[12], counts
 
 
+def comparable(obj: dict) -> dict:
+    """What the form decides about an object: labels, annotations, spec and data; not server allocations."""
+    annotations = dict(obj["metadata"].get("annotations") or {})
+    for server_side in ("octo.dev/applied-hash", "deployment.kubernetes.io/revision"):
+        annotations.pop(server_side, None)  # the hash covers the namespace, which differs here
+    spec = {k: v for k, v in (obj.get("spec") or {}).items() if k not in ("clusterIP", "clusterIPs")}
+    return {
+        "labels": obj["metadata"].get("labels"),
+        "annotations": annotations,
+        "spec": spec,
+        "data": obj.get("data"),
+    }
+
+
 def test_objects_match_the_single_form(kubeconfig, namespace):
+    single_namespace = f"{namespace}-single"
+    kube = Kube({"kubeconfig": kubeconfig})
     converge(bulk(kubeconfig, namespace, items(3)))
-    found = managed_objects(Kube({"kubeconfig": kubeconfig}), namespace)
-    assert ("Ingress", "octo-dep-dep-0") in found
-    assert ("Service", "octo-int-fulfil-1") in found
-    assert ("Service", "octo-dep-dep-2") not in found  # the worker has no Service
-    assert len(found) == 5 + 4 + 2
+    try:
+        for item in items(3):
+            single(
+                integration_params(
+                    kubeconfig,
+                    single_namespace,
+                    base_domain="octo.example.com",
+                    **item,
+                )
+            )
+        bulk_objects, single_objects = (
+            managed_objects(kube, namespace),
+            managed_objects(kube, single_namespace),
+        )
+        assert sorted(bulk_objects) == sorted(single_objects)
+        assert len(bulk_objects) == 5 + 4 + 2  # exposed HTTP, private HTTP, worker
+        for key, obj in bulk_objects.items():
+            assert comparable(obj) == comparable(single_objects[key]), key
+    finally:
+        kube.delete(res.NAMESPACE, single_namespace)
 
 
 def test_bad_item_fails_before_any_write_naming_it(kubeconfig, namespace):
