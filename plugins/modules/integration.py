@@ -88,6 +88,19 @@ attributes:
   action_group:
     support: full
     membership: [octo.platform.k8s]
+notes:
+  - Other writers are respected. Entries another field manager added to a list (an env var from
+    C(kubectl set env), an injected sidecar container, an extra port) stay where they are, with a warning naming
+    the entry and its manager, and do not make the run changed. Lists compare by merge key (containers, env and
+    volumes by name, ports by number and protocol, volume mounts by path), not by position. Entries this module
+    rendered and no longer renders are removed.
+  - A rendered field whose value another field manager changed (replicas, image, an env value) is taken back,
+    with a warning such as C(took back spec.replicas from 'kubectl-scale'). Equal values owned by several
+    managers are not conflicts.
+  - A port number edited by hand (C(kubectl edit) of a Service port or a containerPort) is repaired once, with a
+    warning. Server-side apply alone would add the rendered port beside it and be rejected (duplicate port name),
+    so the rendered entry is put in the edited one's place with a JSON patch, then applied; the next run is
+    unchanged. If the apply still fails, the original error is reported.
 author:
   - octo.platform maintainers
 """
