@@ -9,27 +9,27 @@ short_description: Set or remove write-only integration secrets in octo-secrets
 version_added: 0.1.0
 description:
   - Writes keys of the Kubernetes Secret C(octo-secrets) that integration env bindings reference by key.
-  - Values are write-only. The module never returns, diffs or logs a value, nor a hash of one. Setting the same
-    value again writes nothing (it only does a roll still pending, see below); the diff names the keys that change
-    and the Deployments that roll, nothing more.
+  - Values are write-only. The module never returns, diffs or logs a value, nor a hash of one. Setting the
+    same value again writes nothing (it only does a roll still pending, see below); the diff names the keys
+    that change and the Deployments that roll, nothing more.
   - Each key is written with a patch that touches only that key, so concurrent writers of different keys keep
     each other's keys.
   - A catalog of key names with created and updated timestamps and who set them is kept in annotations
     C(catalog.octo.dev/<KEY>) of the Secret; read it with M(octo.platform.integration_secret_info).
-  - Each write of a key gets a random write id in its catalog entry (never derived from the value).
+  - Each write of a key gets a random write id in its catalog entry (never derived from the value), and the
+    entry lists the uids of the Deployments reading the key at that write.
   - Pods read env only at start, so the Deployments that read a key named in O(values) roll when their pods
-    missed that key's last write. This is derived from state, not from what this run changed, so a rotation that was
-    interrupted before its roll, or written with O(roll=false), is rolled by the next run with the same value
-    (then C(changed=true) with the keys' action C(none)).
-  - A roll records, in the pod-template annotation C(octo.dev/secrets-rolled-for), the write id of each key the
-    Deployment reads, with a field manager of its own so that redeploying the integration stays a no-op.
-  - A Deployment is current for a key when it was rolled for the key's last write, or when its pods started after
-    that write - the Deployment, or the ReplicaSet of its current revision, was created in a later second than the
-    key's C(updated) time. So a Deployment created, or whose template changed, after the write is not rolled. A
-    creation in the same second as the write rolls, since the order is unknown.
-  - That time comparison uses the API server's clock for creation times and the module host's clock for
-    C(updated); keep both in sync. Keys without a catalog entry (set by other tools) never cause a roll on their
-    own.
+    missed that key's last write. This is derived from state, not from what this run changed, so a rotation
+    that was interrupted before its roll, or written with O(roll=false), is rolled by the next run with the
+    same value (then C(changed=true) with the keys' action C(none)).
+  - A roll records, in the pod-template annotation C(octo.dev/secrets-rolled-for), the write id of each key
+    the Deployment reads, with a field manager of its own so that redeploying the integration stays a no-op.
+  - The rule - a Deployment missed a key's last write when it was among the readers of that write and has not
+    been rolled for it since. A Deployment created after the write (after the module listed the Deployments,
+    moments before writing) is not rolled - its pods start with the current value.
+  - Catalog entries written before write ids have no readers - a Deployment created in a later second than
+    such an entry's C(updated) time is current, one created earlier or in the same second rolls. Keys without
+    a catalog entry (set by other tools) never cause a roll on their own.
 options:
   namespace:
     description: Namespace of the Secret; created when missing.
@@ -105,8 +105,8 @@ keys:
   sample: [{key: ORDERS_API_KEY, action: update}]
 rolled:
   description:
-    - Deployments rolled (or, in check mode, that would roll) because their pods missed the last write of a key
-      named in O(values), in this run or an earlier one.
+    - Deployments rolled (or, in check mode, that would roll) because their pods missed the last write of a
+      key named in O(values), in this run or an earlier one.
   returned: always
   type: list
   elements: str

@@ -32,9 +32,9 @@ def _actor(params: dict) -> str:
     return params.get("actor") or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _managed(kube: Kube, resource: res.Resource, namespace: str) -> list[dict]:
+def _managed_deployments(kube: Kube, namespace: str) -> list[dict]:
     selector = label_selector({names.LABEL_MANAGED_BY: names.MANAGED_BY})
-    return kube.list(resource, namespace, label_selector=selector)
+    return kube.list(res.DEPLOYMENT, namespace, label_selector=selector)
 
 
 def _validate(params: dict) -> tuple[dict, list]:
@@ -48,13 +48,16 @@ def _validate(params: dict) -> tuple[dict, list]:
     return values, remove
 
 
-def _planned_catalog(secret: dict | None, changes, now: str, actor: str) -> dict[str, dict]:
-    """The catalog once this run's writes are done: each written key gets a fresh write id."""
+def _planned_catalog(
+    secret: dict | None, changes, now: str, actor: str, deployments: list
+) -> dict[str, dict]:
+    """The catalog once this run's writes are done: each written key gets a fresh write id and its readers."""
     catalog = secrets.read_catalog(secret)
     for change in changes:
         if change.op in ("create", "update"):
+            readers = secrets.readers_of(deployments, change.key)
             catalog[change.key] = secrets.catalog_entry(
-                catalog.get(change.key), now, actor, pysecrets.token_hex(8)
+                catalog.get(change.key), now, actor, pysecrets.token_hex(8), readers
             )
         elif change.op == "delete":
             catalog.pop(change.key, None)
@@ -87,18 +90,6 @@ def _write(kube: Kube, namespace: str, secret: dict | None, changes, values, cat
         kube.merge_patch(res.SECRET, names.SECRETS_NAME, namespace, patch)
 
 
-def _to_roll(
-    kube: Kube, namespace: str, deployments: list[dict], catalog: dict, values: dict, changes
-) -> list:
-    """The deployments reading a key of this call whose pods missed its last write (this run's or earlier)."""
-    users = [dep for dep in deployments if secrets.bound_keys(dep) & set(values)]
-    if not users:
-        return []
-    replicasets = _managed(kube, res.REPLICA_SET, namespace)
-    written = [c.key for c in changes if c.op in ("create", "update")]
-    return [dep for dep in users if secrets.needs_roll(dep, replicasets, catalog, values, written)]
-
-
 def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:
     values, remove = _validate(params)
     namespace = params["namespace"]
@@ -106,7 +97,7 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
     secret = kube.get(res.SECRET, names.SECRETS_NAME, namespace)
     changes = secrets.plan_keys((secret or {}).get("data") or {}, values, remove)
     deleted = [c.key for c in changes if c.op == "delete"]
-    deployments = _managed(kube, res.DEPLOYMENT, namespace) if deleted or (values and params["roll"]) else []
+    deployments = _managed_deployments(kube, namespace) if values or deleted else []
     still_bound = secrets.deployments_using(deployments, deleted)
     if still_bound and not params["force"]:
         raise ValidationError(
@@ -114,8 +105,8 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
             "remove",
             f"key(s) {', '.join(deleted)} still bound by {', '.join(still_bound)} (undeploy them or set force)",
         )
-    catalog = _planned_catalog(secret, changes, _now(), _actor(params))
-    to_roll = _to_roll(kube, namespace, deployments, catalog, values, changes) if params["roll"] else []
+    catalog = _planned_catalog(secret, changes, _now(), _actor(params), deployments)
+    to_roll = [dep for dep in deployments if params["roll"] and secrets.needs_roll(dep, catalog, values)]
     rolled = sorted(dep["metadata"]["name"] for dep in to_roll)
     changed = any(c.op != "none" for c in changes) or bool(to_roll)
     result = {

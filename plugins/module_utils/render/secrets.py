@@ -1,8 +1,9 @@
 """Pure rules of the integration secrets: key names, the catalog, what a write changes, which deployments roll.
 
 Values are compared in memory and never leave this layer: results and diffs carry key names only. A write is
-identified by a random write id in the key's catalog entry (never derived from the value); a rolled pod template
-records, per key it binds, the write id it was rolled for, so a roll is derived from state, not from one run.
+identified by a random write id in the key's catalog entry (never derived from the value), which also lists the
+Deployments reading the key at that write; a rolled pod template records, per key it binds, the write id it was
+rolled for. So whether a Deployment must roll is derived from state, not from what one run changed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from ansible_collections.octo.platform.plugins.module_utils.render import names
 CATALOG_PREFIX = "catalog.octo.dev/"
 ROLLED_FOR = "octo.dev/secrets-rolled-for"
 ROTATED_AT = "octo.dev/secrets-rotated-at"  # the roll annotation of 0.1, dropped by the next roll
-REVISION = "deployment.kubernetes.io/revision"
 
 
 def encode(value: str) -> str:
@@ -85,9 +85,10 @@ def key_patch(change: KeyChange, value: str | None, entry: dict | None) -> dict:
     return {"data": {change.key: encode(value)}, "metadata": {"annotations": {annotation: json.dumps(entry)}}}
 
 
-def catalog_entry(previous: dict | None, now: str, actor: str, write_id: str) -> dict:
+def catalog_entry(previous: dict | None, now: str, actor: str, write_id: str, readers: Iterable[str]) -> dict:
+    """A key's catalog entry for one write: ``readers`` are the uids of the Deployments reading it at that write."""
     created = (previous or {}).get("created", now)
-    return {"created": created, "updated": now, "by": actor, "write": write_id}
+    return {"created": created, "updated": now, "by": actor, "write": write_id, "readers": sorted(readers)}
 
 
 def write_identity(entry: dict) -> str | None:
@@ -112,6 +113,10 @@ def deployments_using(deployments: Iterable[dict], keys: Iterable[str]) -> list[
     return sorted(dep["metadata"]["name"] for dep in deployments if bound_keys(dep) & wanted)
 
 
+def readers_of(deployments: Iterable[dict], key: str) -> list[str]:
+    return sorted(dep["metadata"]["uid"] for dep in deployments if key in bound_keys(dep))
+
+
 def parse_time(text: str | None) -> datetime | None:
     """An RFC 3339 time with its zone (as the API server and the catalog write them), else None."""
     try:
@@ -119,20 +124,6 @@ def parse_time(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed is not None and parsed.tzinfo is not None else None
-
-
-def started_since(deployment: dict, replicasets: Iterable[dict]) -> datetime | None:
-    """A time no pod of the Deployment's current template started before: its own creation or, later,
-    the creation of the ReplicaSet of its current revision (a template changed since then made new pods)."""
-    meta = deployment["metadata"]
-    revision = (meta.get("annotations") or {}).get(REVISION)
-    times = [parse_time(meta.get("creationTimestamp"))]
-    for rs in replicasets:
-        owners = {ref.get("uid") for ref in rs["metadata"].get("ownerReferences") or []}
-        if meta.get("uid") in owners and (rs["metadata"].get("annotations") or {}).get(REVISION) == revision:
-            times.append(parse_time(rs["metadata"].get("creationTimestamp")))
-    known = [t for t in times if t is not None]
-    return max(known) if known else None
 
 
 def rolled_for(deployment: dict) -> dict:
@@ -145,26 +136,28 @@ def rolled_for(deployment: dict) -> dict:
     return recorded if isinstance(recorded, dict) else {}
 
 
-def _key_is_current(key: str, entry: dict, recorded: dict, since: datetime | None) -> bool:
-    """Whether pods of a template read the key's last write: rolled for it, or started in a later second."""
+def _missed(deployment: dict, key: str, entry: dict, recorded: dict) -> bool:
+    """Whether the Deployment's pods may hold an older value than the key's last write."""
     identity = write_identity(entry)
-    if identity is None:  # set by other tools, with no catalog entry: nothing to compare with
-        return True
-    if recorded.get(key) == identity:
-        return True
-    updated = parse_time(entry.get("updated"))
-    return since is not None and updated is not None and since > updated
+    if identity is None or recorded.get(key) == identity:
+        return False  # rolled for that write, or no catalog entry (set by other tools): nothing to compare
+    if "readers" in entry:  # read the key when it was written; created later: started with this value
+        return deployment["metadata"].get("uid") in entry["readers"]
+    # Entries from before write ids: created in a later second than the write, else unknown (roll).
+    created, updated = (
+        parse_time(deployment["metadata"].get("creationTimestamp")),
+        parse_time(entry.get("updated")),
+    )
+    return created is None or updated is None or created <= updated
 
 
-def needs_roll(
-    deployment: dict, replicasets: Iterable[dict], catalog: Mapping[str, dict], keys: Iterable[str], written
-) -> bool:
-    """Whether the Deployment reads one of ``keys`` (written now, or earlier) from a write its pods missed."""
-    relevant = bound_keys(deployment) & set(keys)
-    if relevant & set(written):
-        return True
-    recorded, since = rolled_for(deployment), started_since(deployment, replicasets)
-    return not all(_key_is_current(k, catalog.get(k) or {}, recorded, since) for k in relevant)
+def needs_roll(deployment: dict, catalog: Mapping[str, dict], keys: Iterable[str]) -> bool:
+    """Whether the Deployment reads one of ``keys`` and its pods missed that key's last write."""
+    recorded = rolled_for(deployment)
+    return any(
+        _missed(deployment, key, catalog.get(key) or {}, recorded)
+        for key in bound_keys(deployment) & set(keys)
+    )
 
 
 def roll_patch(deployment: dict, catalog: Mapping[str, dict]) -> dict:
