@@ -65,7 +65,7 @@ def managers(obj: dict) -> set[str]:
     return {entry["manager"] for entry in obj["metadata"]["managedFields"]}
 
 
-def test_hand_edited_ports_are_repaired_once(kubeconfig, namespace, kube):
+def test_hand_edited_ports_are_repaired_once(kubeconfig, namespace, kube, tmp_path):
     assert deploy(namespace)["status"] == "changed"
     # kubectl edit of the Service port (a JSON patch) and of the containerPort (a PUT)
     edit = [{"op": "replace", "path": "/spec/ports/0/port", "value": 9090}]
@@ -96,6 +96,18 @@ def test_hand_edited_ports_are_repaired_once(kubeconfig, namespace, kube):
     again = deploy(namespace)
     assert again["status"] == "ok"
     assert warnings_of(again) == []
+
+    # a later port change by the definition is an ordinary update, despite the repair's ownership record
+    definition = tmp_path / "http-orders.yaml"
+    definition.write_text(
+        (SAMPLES / "http-orders.yaml").read_text().replace('default: "8080"', 'default: "8081"')
+    )
+    moved = deploy(namespace, definition_file=str(definition))
+    assert moved["status"] == "changed" and warnings_of(moved) == []
+    service = kube.get(res.SERVICE, NAME, namespace)
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("http", 8081)]
+    assert [p["containerPort"] for p in container(kube, namespace)["ports"]] == [8081]
+    assert deploy(namespace, definition_file=str(definition))["status"] == "ok"
 
 
 def test_foreign_additions_stay_and_the_run_is_unchanged(kubeconfig, namespace, kube, tmp_path):

@@ -142,8 +142,11 @@ def _is_ours(owned: dict, extra: Difference) -> bool:
 
 
 def _ownership_warnings(ref: str, found: list[Difference], owned: dict) -> tuple[str, ...]:
-    """Entries rekeyed by hand (restored), foreign entries (left in place), foreign values (taken back)."""
-    pairs = rekeyed(found)
+    """Entries rekeyed by hand (restored), foreign entries (left in place), foreign values (taken back).
+
+    Extra entries of our own are silent: the update removes them (a port number changed by a new definition).
+    """
+    pairs = [(extra, entry) for extra, entry in rekeyed(found) if not _is_ours(owned, extra)]
     replaced = {extra.path for extra, _ in pairs}
     extras = [d for d in found if d.kind == "extra" and d.path not in replaced and not _is_ours(owned, d)]
     return (

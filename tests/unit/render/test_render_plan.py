@@ -346,6 +346,21 @@ def test_a_hand_edited_port_is_restored_not_left_in_place(network_request, serve
     )
 
 
+def test_a_port_number_changed_by_the_definition_is_silent(network_request, server_copy):
+    actual = served(render(network_request()).objects, server_copy)
+    port_fields = {".": {}, "f:name": {}, "f:port": {}, "f:protocol": {}, "f:targetPort": {}}
+    ours = {"f:spec": {"f:ports": {'k:{"port":9090,"protocol":"TCP"}': port_fields}}}
+    for service in actual[2:]:
+        managed_by(service, "octo.platform", ours, operation="Apply")
+    container_port = {'k:{"containerPort":9090,"protocol":"TCP"}': {".": {}, "f:name": {}}}
+    ours = containers_fields({'k:{"name":"octo"}': {".": {}, "f:ports": container_port}})
+    managed_by(actual[1], "octo.platform", ours, operation="Apply")
+    definition = network_request().definition.replace('default: "9090"', 'default: "9191"')
+    result = plan(render(network_request(definition=definition)).objects, actual)
+    assert [a.op for a in result.actions] == ["update"] * 4
+    assert [a.warnings for a in result.actions] == [()] * 4
+
+
 def test_warnings_are_the_last_field_of_an_action(network_request):
     assert [f.name for f in dataclasses.fields(Action)][-1] == "warnings"
     assert all(a.warnings == () for a in plan(render(network_request()).objects, []).actions)
