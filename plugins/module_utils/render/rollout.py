@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 REVISION = "deployment.kubernetes.io/revision"
+# A container may crash once and recover (a dependency not up yet): a crash loop is fatal from this restart on.
+CRASH_LOOP_FATAL_RESTARTS = 2
 # Container waiting reasons that more waiting will not fix.
 FATAL_WAITING = {
     "ImagePullBackOff": "the image cannot be pulled",
@@ -74,6 +76,8 @@ def _pod_failure(pod: dict) -> tuple[str, str] | None:
     for cs in status.get("initContainerStatuses", []) + status.get("containerStatuses", []):
         waiting = cs.get("state", {}).get("waiting") or {}
         reason = waiting.get("reason")
+        if reason == "CrashLoopBackOff" and cs.get("restartCount", 0) < CRASH_LOOP_FATAL_RESTARTS:
+            continue
         if reason in FATAL_WAITING:
             detail = waiting.get("message") or FATAL_WAITING[reason]
             return reason, f"container {cs.get('name')}: {detail}"

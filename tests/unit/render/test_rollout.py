@@ -30,9 +30,15 @@ def replica_set(uid, revision):
     }
 
 
-def pod(name, rs_uid, waiting=None, conditions=()):
+def pod(name, rs_uid, waiting=None, conditions=(), restarts=None):
+    if restarts is None:
+        restarts = 2 if waiting == "CrashLoopBackOff" else 0
     statuses = [
-        {"name": "octo", "state": {"waiting": {"reason": waiting, "message": "boom"}} if waiting else {}}
+        {
+            "name": "octo",
+            "restartCount": restarts,
+            "state": {"waiting": {"reason": waiting, "message": "boom"}} if waiting else {},
+        }
     ]
     return {
         "metadata": {"name": name, "uid": f"uid-{name}", "ownerReferences": [{"uid": rs_uid}]},
@@ -87,6 +93,14 @@ def test_failures_of_old_revisions_are_ignored():
         deployment(updatedReplicas=1), sets, [pod("p0", "rs-old", waiting="CrashLoopBackOff")]
     )
     assert status.state == "progressing"
+
+
+def test_a_container_that_crashed_once_may_still_recover():
+    sets = [replica_set("rs-new", "2")]
+    once = [pod("p1", "rs-new", waiting="CrashLoopBackOff", restarts=1)]
+    assert rollout.evaluate(deployment(updatedReplicas=1), sets, once).state == "progressing"
+    again = [pod("p1", "rs-new", waiting="CrashLoopBackOff", restarts=2)]
+    assert rollout.evaluate(deployment(updatedReplicas=1), sets, again).reason == "CrashLoopBackOff"
 
 
 def test_transient_pull_error_keeps_waiting():
