@@ -1,4 +1,4 @@
-"""The Kubernetes client against the real API server: every auth form, token refresh, racing applies."""
+"""The Kubernetes client against the real API server: every auth form, token renewal, bounds, racing applies."""
 
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ def exec_kubeconfig(access: dict, directory: Path, first_token: str | None = Non
     """
     calls = directory / "exec-calls"
     plugin = directory / "credential-plugin"
-    credential = {"apiVersion": EXEC_API, "kind": "ExecCredential", "status": {"token": "TOKEN"}}
-    credential["status"]["expirationTimestamp"] = "2000-01-01T00:00:00Z"
+    status = {"token": "TOKEN", "expirationTimestamp": "2000-01-01T00:00:00Z"}
+    credential = {"apiVersion": EXEC_API, "kind": "ExecCredential", "status": status}
     template = json.dumps(credential).replace('"TOKEN"', '"%s"')
     plugin.write_text(
         "#!/bin/sh\n"
