@@ -95,12 +95,21 @@ notes:
     volumes by name, ports by number and protocol, volume mounts by path), not by position. Entries this module
     rendered and no longer renders are removed.
   - A rendered field whose value another field manager changed (replicas, image, an env value) is taken back,
-    with a warning such as C(took back spec.replicas from 'kubectl-scale'). Equal values owned by several
+    with a warning such as C(took back spec.replicas from 'kubectl-scale') (C(from an unrecorded writer) when the
+    API server kept no manager, as Kubernetes 1.20 does for C(kubectl scale)). Equal values owned by several
     managers are not conflicts.
   - A port number edited by hand (C(kubectl edit) of a Service port or a containerPort) is repaired once, with a
     warning. Server-side apply alone would add the rendered port beside it and be rejected (duplicate port name),
     so the rendered entry is put in the edited one's place with a JSON patch, then applied; the next run is
     unchanged. If the apply still fails, the original error is reported.
+  - Deployments of one slug share the Service C(octo-int-<slug>), which carries only slug-level fields (labels,
+    selector, port), so siblings never make each other changed. A C(HTTP_PORT) that differs from a sibling's, or a
+    public host another deployment's Ingress already serves, is an error naming the sibling, before any write.
+  - Only objects this module created (its field manager C(octo.platform) in C(managedFields)) are deleted;
+    labels alone are not enough. Undeploy waits only for the pods of the Deployment's own ReplicaSets, and removes
+    C(octo-int-<slug>) only when no other deployment of the slug is left, re-checked after its own deletes.
+  - With a local connection, O(wait=true) is followed on the controller over one API connection (live lines);
+    with a remote connection the module waits on the remote host.
 author:
   - octo.platform maintainers
 """

@@ -113,10 +113,25 @@ EXAMPLES = r"""
 
 RETURN = r"""
 integrations:
-  description: One result per item, in input order, with the keys M(octo.platform.integration) returns plus C(failed).
+  description:
+    - One result per item, in input order, with the keys M(octo.platform.integration) returns plus C(failed).
+    - C(outcome) says what happened to the item's objects, also when a later phase failed. C(outcome=applied)
+      means its writes succeeded, C(outcome=failed) that the server refused a write, C(outcome=unknown) that the
+      answer to a write was lost, and C(outcome=unchanged) that nothing was written.
+    - C(applied) lists the objects written (kind, name, action) when the item had something to write.
+    - C(rollout.state) is C(unknown) when the API server was lost while following the rollouts.
   returned: always
   type: list
   elements: dict
+  sample:
+    - namespace: octo-dev
+      slug: http-orders
+      deployment_id: http-orders-1
+      changed: true
+      failed: false
+      outcome: applied
+      applied: [{kind: ConfigMap, name: octo-dep-http-orders-1, action: create}]
+      rollout: {state: complete, desired: 2, updated: 2, ready: 2, available: 2, message: 2 of 2 replicas available}
 summary:
   description: Counts of items, changed items and failed items.
   returned: always
