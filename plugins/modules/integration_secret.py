@@ -28,8 +28,9 @@ description:
     been rolled for it since. A Deployment created after the write (after the module listed the Deployments,
     moments before writing) is not rolled - its pods start with the current value.
   - Catalog entries written before write ids have no readers - a Deployment created in a later second than
-    such an entry's C(updated) time is current, one created earlier or in the same second rolls. Keys without
-    a catalog entry (set by other tools) never cause a roll on their own.
+    such an entry's C(updated) time, or rolled for it by version 0.1 (annotation
+    C(octo.dev/secrets-rotated-at)), is current; any other one rolls. Keys without a catalog entry (set by other
+    tools) never cause a roll on their own.
 options:
   namespace:
     description: Namespace of the Secret; created when missing.

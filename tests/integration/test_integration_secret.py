@@ -278,6 +278,7 @@ def test_two_rotations_in_one_second_roll_twice(kubeconfig, namespace, kube):
 def test_old_catalog_entries_without_write_id_still_roll(kubeconfig, namespace, kube):
     secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": sentinel()}))
     deploy(kubeconfig, namespace, "uses-a", "KEY_A")
+    deploy(kubeconfig, namespace, "rolled", "KEY_A")
     next_second()
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     old_entry = json.dumps({"created": "2026-01-01T00:00:00Z", "updated": now, "by": "ops@old"})
@@ -286,9 +287,13 @@ def test_old_catalog_entries_without_write_id_still_roll(kubeconfig, namespace, 
         "data": {"KEY_A": secrets.secrets.encode(value)},
         "metadata": {"annotations": {"catalog.octo.dev/KEY_A": old_entry}},
     }
-    kube.merge_patch(res.SECRET, "octo-secrets", namespace, patch)  # as written by 0.1, whose roll died
+    kube.merge_patch(res.SECRET, "octo-secrets", namespace, patch)  # as written by 0.1
+    rolled_by_0_1 = {"spec": {"template": {"metadata": {"annotations": {secrets.secrets.ROTATED_AT: now}}}}}
+    kube.merge_patch(
+        res.DEPLOYMENT, "octo-dep-rolled", namespace, rolled_by_0_1, manager=secrets.ROLL_MANAGER
+    )
     params = secret_params(kubeconfig, namespace, values={"KEY_A": value})
-    assert secrets.converge(params)["rolled"] == ["octo-dep-uses-a"]
+    assert secrets.converge(params)["rolled"] == ["octo-dep-uses-a"]  # 0.1 died before rolling this one
     assert secrets.converge(params)["changed"] is False
 
 

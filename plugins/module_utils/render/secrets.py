@@ -114,6 +114,7 @@ def deployments_using(deployments: Iterable[dict], keys: Iterable[str]) -> list[
 
 
 def readers_of(deployments: Iterable[dict], key: str) -> list[str]:
+    """Uids of the Deployments reading ``key``."""
     return sorted(dep["metadata"]["uid"] for dep in deployments if key in bound_keys(dep))
 
 
@@ -136,6 +137,18 @@ def rolled_for(deployment: dict) -> dict:
     return recorded if isinstance(recorded, dict) else {}
 
 
+def _current_by_time(deployment: dict, entry: dict) -> bool:
+    """For entries from before write ids: created in a later second than the write, or rolled by 0.1 for it
+    (its roll annotation carries the time of the write it followed); unknown times mean not current."""
+    updated = parse_time(entry.get("updated"))
+    created = parse_time(deployment["metadata"].get("creationTimestamp"))
+    annotations = deployment["spec"]["template"].get("metadata", {}).get("annotations") or {}
+    rotated = parse_time(annotations.get(ROTATED_AT))
+    if updated is None:
+        return False
+    return (created is not None and created > updated) or (rotated is not None and rotated >= updated)
+
+
 def _missed(deployment: dict, key: str, entry: dict, recorded: dict) -> bool:
     """Whether the Deployment's pods may hold an older value than the key's last write."""
     identity = write_identity(entry)
@@ -143,12 +156,7 @@ def _missed(deployment: dict, key: str, entry: dict, recorded: dict) -> bool:
         return False  # rolled for that write, or no catalog entry (set by other tools): nothing to compare
     if "readers" in entry:  # read the key when it was written; created later: started with this value
         return deployment["metadata"].get("uid") in entry["readers"]
-    # Entries from before write ids: created in a later second than the write, else unknown (roll).
-    created, updated = (
-        parse_time(deployment["metadata"].get("creationTimestamp")),
-        parse_time(entry.get("updated")),
-    )
-    return created is None or updated is None or created <= updated
+    return not _current_by_time(deployment, entry)
 
 
 def needs_roll(deployment: dict, catalog: Mapping[str, dict], keys: Iterable[str]) -> bool:

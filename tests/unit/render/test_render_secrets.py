@@ -29,6 +29,12 @@ def deployment(keys, rolled_for=None, created=CREATED, uid=UID):
     }
 
 
+def rotated_by_0_1(at):
+    dep = deployment(["KEY_A"])
+    dep["spec"]["template"]["metadata"]["annotations"][secrets.ROTATED_AT] = at
+    return dep
+
+
 def entry(write="w-new", readers=(UID,)):
     return secrets.catalog_entry(None, "2026-11-27T12:00:00Z", "ops@ctl", write, readers)
 
@@ -82,6 +88,9 @@ def test_entries_from_before_write_ids_are_identified_by_their_time():
         (deployment(["KEY_A"], created="2026-11-27T12:00:00Z"), {"KEY_A": old_entry()}, True),
         (deployment(["KEY_A"], created="2026-11-27T12:00:01Z"), {"KEY_A": old_entry()}, False),
         (deployment(["KEY_A"], {"KEY_A": "2026-11-27T12:00:00Z"}), {"KEY_A": old_entry()}, False),
+        # rolled by 0.1 after that write (its annotation carries the write's time), or before it
+        (rotated_by_0_1("2026-11-27T12:00:00Z"), {"KEY_A": old_entry()}, False),
+        (rotated_by_0_1("2026-11-27T11:59:59Z"), {"KEY_A": old_entry()}, True),
         # unreadable times: unknown, so roll
         (deployment(["KEY_A"], created="not a time"), {"KEY_A": old_entry("2026-11-27")}, True),
         # a key set by other tools (no catalog entry): nothing to compare with
