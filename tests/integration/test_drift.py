@@ -185,3 +185,18 @@ def test_taking_fields_back_names_the_manager(kubeconfig, namespace, kube):
     again = deploy(namespace)
     assert again["status"] == "ok"
     assert warnings_of(again) == []
+
+    # kubectl scale goes through the scale subresource, whose writer a 1.20 server does not record
+    scale = {"spec": {"replicas": 2}}
+    kube.request(
+        "PATCH",
+        res.DEPLOYMENT.path(namespace, NAME) + "/scale",
+        query={"fieldManager": "kubectl-scale"},
+        body=scale,
+        content_type="application/merge-patch+json",
+    )
+    rescaled = deploy(namespace)
+    assert rescaled["status"] == "changed"
+    [warning] = warnings_of(rescaled)
+    assert warning.startswith(f"Deployment {NAME}: took back spec.replicas from ")
+    assert kube.get(res.DEPLOYMENT, NAME, namespace)["spec"]["replicas"] == 1

@@ -132,7 +132,7 @@ def _compare(wanted: dict, actual: dict | None) -> Action:
     drift = any(d.kind != "extra" or _is_ours(owned, d) for d in found)
     same_hash = _annotations(actual).get(APPLIED_HASH) == _annotations(wanted)[APPLIED_HASH]
     ref = f"{wanted.get('kind')} {wanted['metadata'].get('name')}"
-    warnings = _ownership_warnings(ref, found, owned)
+    warnings = _ownership_warnings(ref, found, owned, same_hash)
     return _action("none" if same_hash and not drift else "update", wanted, wanted, actual, warnings)
 
 
@@ -141,7 +141,7 @@ def _is_ours(owned: dict, extra: Difference) -> bool:
     return bool(owners) and not fields.foreign(owners)
 
 
-def _ownership_warnings(ref: str, found: list[Difference], owned: dict) -> tuple[str, ...]:
+def _ownership_warnings(ref: str, found: list[Difference], owned: dict, same_hash: bool) -> tuple[str, ...]:
     """Entries rekeyed by hand (restored), foreign entries (left in place), foreign values (taken back).
 
     Extra entries of our own are silent: the update removes them (a port number changed by a new definition).
@@ -152,7 +152,7 @@ def _ownership_warnings(ref: str, found: list[Difference], owned: dict) -> tuple
     return (
         *(_restored(ref, extra, entry, owned) for extra, entry in pairs),
         *(_left_in_place(ref, extra, owned) for extra in extras),
-        *_taken_back(ref, [d for d in found if d.kind == "differs"], owned),
+        *_taken_back(ref, [d for d in found if d.kind == "differs"], owned, same_hash),
     )
 
 
@@ -170,13 +170,16 @@ def _left_in_place(ref: str, extra: Difference, owned: dict) -> str:
     return f"{ref}: {fields.describe_entry(extra.path)} {whose} {fields.OWN_MANAGER}: left in place"
 
 
-def _taken_back(ref: str, differing: list[Difference], owned: dict) -> list[str]:
-    """One warning per foreign manager that owns desired fields holding another value."""
+def _taken_back(ref: str, differing: list[Difference], owned: dict, same_hash: bool) -> list[str]:
+    """One warning per foreign manager owning desired fields that hold another value. Fields that changed
+    while the rendered object did not (same hash), with no foreign owner, were changed by a writer the server
+    did not record (a 1.20 API server records none for the scale subresource: ``kubectl scale``)."""
     taken: dict[str, list[str]] = {}
     for differ in differing:
-        for manager in fields.foreign(fields.owners_of_field(owned, differ.path)):
-            taken.setdefault(manager, []).append(fields.dotted(differ.path))
-    return [f"{ref}: took back {', '.join(paths)} from '{manager}'" for manager, paths in taken.items()]
+        managers = fields.foreign(fields.owners_of_field(owned, differ.path))
+        for who in [f"from '{m}'" for m in managers] or (["from an unrecorded writer"] if same_hash else []):
+            taken.setdefault(who, []).append(fields.dotted(differ.path))
+    return [f"{ref}: took back {', '.join(paths)} {who}" for who, paths in taken.items()]
 
 
 def _action(

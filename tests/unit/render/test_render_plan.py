@@ -327,6 +327,9 @@ def test_equal_co_owned_values_and_own_managers_are_not_taken_back(network_reque
     unowned = served(objects, server_copy)
     unowned[1]["spec"]["replicas"] = 4  # kubectl scale via the scale subresource: 1.20 records no owner
     (update,) = plan(objects, unowned).updates
+    assert update.warnings == ("Deployment octo-dep-d41: took back spec.replicas from an unrecorded writer",)
+    rescaled = render(network_request(replicas=2)).objects  # our own change: nothing to report
+    (update,) = plan(rescaled, unowned).updates
     assert update.warnings == ()
 
 
