@@ -56,7 +56,7 @@ def converge_set(
     results = {key_of(item): report(item, plans[key_of(item)], warnings, missing, diff) for item in items}
     if not check_mode:
         for namespace in sorted(missing):
-            kube.apply(res.NAMESPACE, {**res.NAMESPACE.header, "metadata": {"name": namespace}})
+            create_namespace(kube, namespace)
         apply_all(kube, items, plans, results, parallel)
         settle_rollouts(kube, items, plans, actual, results, wait, wait_timeout, wait_sleep)
     return [results[key_of(item)] for item in items]
@@ -114,8 +114,12 @@ def ensure_namespace(kube: Kube, namespace: str, check_mode: bool) -> bool:
     if kube.get(res.NAMESPACE, namespace) is not None:
         return False
     if not check_mode:
-        kube.apply(res.NAMESPACE, {**res.NAMESPACE.header, "metadata": {"name": namespace}})
+        create_namespace(kube, namespace)
     return True
+
+
+def create_namespace(kube: Kube, namespace: str) -> None:
+    kube.apply(res.NAMESPACE, {**res.NAMESPACE.header, "metadata": {"name": namespace}})
 
 
 # --- results ---------------------------------------------------------------------------------------------
