@@ -402,8 +402,8 @@ def _toleration(item: object, field_name: str, fail) -> dict:
 def _is_label_key(key: object) -> bool:
     if not isinstance(key, str):
         return False
-    prefix, _, name = key.rpartition("/")
-    return bool(_LABEL_NAME.fullmatch(name)) and (not prefix or names.is_dns_name(prefix))
+    prefix, slash, name = key.rpartition("/")
+    return bool(_LABEL_NAME.fullmatch(name)) and (not slash or names.is_dns_name(prefix))
 
 
 def _label_value(value: object, field_name: str, fail) -> str:

@@ -335,6 +335,8 @@ def test_worker_has_nothing_to_probe(worker_request):
         ({"-os": "linux"}, "node_selector.-os", "is not a label key"),
         ({"Example.com/os": "linux"}, "node_selector.Example.com/os", "is not a label key"),
         ({"a/b/c": "linux"}, "node_selector.a/b/c", "is not a label key"),
+        ({"/os": "linux"}, "node_selector./os", "is not a label key"),
+        ({"example.com/": "linux"}, "node_selector.example.com/", "is not a label key"),
         ({"os": "linux os"}, "node_selector.os", "must be a label value"),
         ({"os": "x" * 64}, "node_selector.os", "at most 63"),
         ({"os": ["linux"]}, "node_selector.os", "must be a label value"),
