@@ -1,0 +1,3 @@
+module octo.local/octo-runtime
+
+go 1.19
