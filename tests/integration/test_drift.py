@@ -7,11 +7,12 @@ Edits are made as kubectl makes them: ``kubectl edit`` (a JSON patch or a PUT, m
 from __future__ import annotations
 
 import pytest
-from k8s_support import SAMPLES, TEST_IMAGE
+from k8s_support import SAMPLES, TEST_IMAGE, integration_params, sample
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.integration import converge
 
 NAME = "octo-dep-orders-1"
 TASK = "deploy orders"
@@ -147,6 +148,31 @@ def test_foreign_additions_stay_and_the_run_is_unchanged(kubeconfig, namespace, 
     env = {e["name"] for e in container(kube, namespace)["env"]}
     assert "LOG_LEVEL" not in env and "EXTRA" in env
     assert deploy(namespace, definition_file=str(definition))["status"] == "ok"
+
+
+def test_foreign_entries_cost_no_write(kubeconfig, namespace, kube):
+    params = integration_params(
+        kubeconfig,
+        namespace,
+        slug="http-orders",
+        deployment_id="orders-1",
+        definition=sample("http-orders"),
+        env={"API_KEY": "literal-api-key"},
+    )
+    converge(params)
+    set_env = {
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "octo", "env": [{"name": "EXTRA", "value": "1"}]}]}}
+        }
+    }
+    patch(kube, res.DEPLOYMENT, namespace, set_env, STRATEGIC, "kubectl-set")
+    writes = kube.writes
+    for _ in range(2):
+        result = converge(params, kube=kube)
+        assert result["changed"] is False
+        assert {o["action"] for o in result["objects"]} == {"none"}
+        assert any("env EXTRA of container octo is managed by 'kubectl-set'" in w for w in result["warnings"])
+    assert kube.writes == writes
 
 
 def test_taking_fields_back_names_the_manager(kubeconfig, namespace, kube):

@@ -73,9 +73,12 @@ class Difference:
     actual: object
 
 
-def merge_key_fields(path: tuple, field: str) -> tuple[str, ...] | None:
-    """Merge key of the list ``field`` at ``path`` (None: an atomic list, compared by position)."""
-    parents = [value for kind, value in path if kind == "f"]
+def merge_key_fields(path: tuple) -> tuple[str, ...] | None:
+    """Merge key of the list at ``path`` (None: an atomic list, compared by position)."""
+    if not path or path[-1][0] != "f":
+        return None
+    parents = [value for kind, value in path[:-1] if kind == "f"]
+    field = path[-1][1]
     return MERGE_KEYS.get((parents[-1] if parents else "", field)) or MERGE_KEYS.get(("*", field))
 
 
@@ -99,7 +102,7 @@ def differences(desired, actual, path: tuple = (), pointer: tuple = ()) -> list[
         for key, value in desired.items():
             found += differences(value, actual.get(key), (*path, ("f", key)), (*pointer, key))
         return found
-    fields = merge_key_fields(path[:-1], path[-1][1]) if path and path[-1][0] == "f" else None
+    fields = merge_key_fields(path)
     if fields and isinstance(desired, list) and isinstance(actual, list):
         return _keyed_differences(desired, actual, fields, path, pointer)
     return [] if _equal(desired, actual) else [Difference("differs", path, pointer, desired, actual)]
@@ -119,7 +122,7 @@ def rekeyed(found: list[Difference]) -> list[tuple[Difference, Difference]]:
     """
     pairs = []
     for unmatched in (d for d in found if d.kind == "unmatched" and d.path[-1][1] in UNIQUE_NAMES):
-        fields = merge_key_fields(unmatched.path[:-1], unmatched.path[-1][1])
+        fields = merge_key_fields(unmatched.path)
         present = {entry_key(e, fields) for e in unmatched.actual if isinstance(e, dict)}
         wanted = {e.get("name"): e for e in unmatched.desired if entry_key(e, fields) not in present}
         for extra in found:
@@ -160,7 +163,7 @@ def project(actual, shape, path: tuple = ()):
             if key in actual
         }
     if isinstance(shape, list) and isinstance(actual, list):
-        fields = merge_key_fields(path[:-1], path[-1][1]) if path else None
+        fields = merge_key_fields(path)
         if fields:
             shapes = {entry_key(e, fields): e for e in shape if isinstance(e, dict)}
             matched = [shapes.get(entry_key(e, fields)) if isinstance(e, dict) else None for e in actual]

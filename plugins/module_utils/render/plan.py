@@ -2,6 +2,11 @@
 
 An object is unchanged ("none") when the server copy carries the hash of the same desired object AND still
 contains every desired field (so manual edits, drift, are repaired). Server-added fields are ignored.
+
+Other field managers (per managedFields): entries they added to a keyed list are left in place and do not make
+an object changed; extra entries this collection owns do (the update removes them). Each action carries
+warnings naming foreign entries left in place, fields taken back from another manager, and hand-edited
+entries being restored (see kube.apply for that repair).
 """
 
 from __future__ import annotations
