@@ -119,7 +119,8 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
         result["diff"] = secrets.diff_text(changes, rolled) if changed else {}
     if check_mode or not changed:
         return result
-    ensure_namespace(kube, namespace, check_mode=False)
+    if secret is None:  # an existing Secret means an existing namespace
+        ensure_namespace(kube, namespace, check_mode=False)
     _write(kube, namespace, secret, changes, values, catalog)
     for dep in to_roll:
         patch = secrets.roll_patch(dep, catalog)
