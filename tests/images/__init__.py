@@ -1,0 +1,1 @@
+"""Local container images for the real-node cluster (see image_builder)."""
