@@ -636,8 +636,8 @@ def container_status(
     """A kubelet-like container status `elapsed` seconds after the pod started, and the elapsed time at
     which it changes next (None: never by itself); fate: ok, a FATES value, done or initializing."""
     name, image = container["name"], container["image"]
-    status = {"name": name, "image": image, "imageID": "", "ready": False, "restartCount": 0, "lastState": {}}
-    status["started"] = False
+    status = {"name": name, "image": image, "imageID": "", "ready": False, "started": False}
+    status.update(restartCount=0, lastState={})
     if fate == "initializing":
         status["state"] = {"waiting": {"reason": "PodInitializing"}}
         return status, None
