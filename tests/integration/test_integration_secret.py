@@ -33,7 +33,7 @@ def secret_params(kubeconfig, namespace, **params):
     return module_params(ARGUMENT_SPEC, kubeconfig=kubeconfig, namespace=namespace, **params)
 
 
-def deploy(kubeconfig, namespace, deployment_id, key, **overrides):
+def deploy(kubeconfig, namespace, deployment_id, key):
     params = integration_params(
         kubeconfig,
         namespace,
@@ -41,7 +41,6 @@ def deploy(kubeconfig, namespace, deployment_id, key, **overrides):
         deployment_id=deployment_id,
         definition=sample("http-orders"),
         env={"API_KEY": {"secret": key}},
-        **overrides,
     )
     return integration.converge(params)
 
