@@ -114,6 +114,30 @@ def test_scalar_env_values_single_and_bulk(kubeconfig, namespace, kube_client):
     assert bulk["DRY_RUN"] == "false" and bulk["LOG_LEVEL"] == "5" and bulk["RETRIES"] == "5"
 
 
+def test_bulk_items_take_the_pod_options(kubeconfig, namespace, kube_client):
+    options = {
+        "resources": {"requests": {"cpu": "1000m", "memory": "1024Mi"}, "limits": {"memory": "1.5Gi"}},
+        "probes": {"path": "/healthz", "period_seconds": 7},
+        "node_selector": {"kubernetes.io/os": "linux"},
+        "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
+    }
+    item = {"slug": "options", "deployment_id": "bulk-3", "definition": DEFINITION, **options}
+    tasks = [task("deploy bulk", "integrations", namespace=namespace, image=TEST_IMAGE, integrations=[item])]
+    runs = [run_tasks(tasks), run_tasks(tasks)]
+    assert [run.rc for run in runs] == [0, 0], [run.output for run in runs if run.rc]
+    assert [run.results[0]["status"] for run in runs] == ["changed", "ok"]
+    stored = stored_deployment(kube_client, namespace, "bulk-3")
+    container = container_of(stored)
+    assert container["resources"] == {
+        "requests": {"cpu": "1", "memory": "1Gi"},
+        "limits": {"memory": "1536Mi"},
+    }
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["periodSeconds"] == 7
+    assert stored["spec"]["template"]["spec"]["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert stored["spec"]["template"]["spec"]["tolerations"] == options["tolerations"]
+
+
 def test_list_env_value_fails_naming_the_var_without_echo(kubeconfig, namespace, kube_client):
     env = {"LOG_LEVEL": [SENTINEL]}
     item = {"slug": "options", "deployment_id": "bulk-2", "definition": DEFINITION, "env": env}
