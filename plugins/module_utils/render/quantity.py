@@ -100,7 +100,7 @@ def _multiplier(suffix: str) -> Fraction:
         return Fraction(2 ** BINARY_SI[suffix])
     match = _EXPONENT.fullmatch(suffix)
     if match is None:
-        units = " ".join(suffix or '""' for suffix in [*DECIMAL_SI, *BINARY_SI])
+        units = " ".join(unit or '""' for unit in [*DECIMAL_SI, *BINARY_SI])
         raise ValueError(f"has an unknown unit; use one of {units} or an exponent such as e3")
     exponent = int(match.group(1))
     if abs(exponent) > MAX_EXPONENT:
