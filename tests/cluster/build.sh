@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Build kube-apiserver, kube-controller-manager and kube-scheduler once, from Debian's
-# kubernetes source package, into the cache. Installs etcd and the build tools from Debian.
+# Build kube-apiserver, kube-controller-manager, kube-scheduler and kubelet once, from Debian's
+# kubernetes source package, into the cache, and the real node's static `pause` binary (the pod
+# sandbox process, from the same source). Installs etcd, the build tools and the real node's
+# runtime (containerd, runc, CNI plugins) from Debian.
 set -euo pipefail
 
 cache=${OCTO_CACHE_DIR:-$HOME/.cache/octo-platform}
 bin=$cache/bin
-components=(kube-apiserver kube-controller-manager kube-scheduler)
+components=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
 # Bump when the way of building changes, so binaries built the old way are rebuilt.
 recipe=2
 built_by_recipe() { [ "$(cat "$bin/.recipe" 2>/dev/null)" = "$recipe" ]; }
@@ -13,8 +15,15 @@ built_by_recipe() { [ "$(cat "$bin/.recipe" 2>/dev/null)" = "$recipe" ]; }
 have_all() {
   for c in "${components[@]}"; do [ -x "$bin/$c" ] || return 1; done
   built_by_recipe || return 1
-  command -v etcd >/dev/null || [ -x /usr/bin/etcd ]
+  [ -x "$bin/pause" ] || return 1
+  for p in etcd containerd runc ctr gcc; do command -v "$p" >/dev/null || return 1; done
+  [ -x /usr/lib/cni/bridge ]
 }
+if have_all; then exit 0; fi
+# One build at a time per cache (concurrent test sessions run this script too).
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+flock 9
 if have_all; then exit 0; fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -30,14 +39,18 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
-echo "build: installing Debian packages (golang-go, rsync, etcd-server, dpkg-dev, reflect2)"
+echo "build: installing Debian packages (golang-go, rsync, etcd-server, dpkg-dev, reflect2, gcc, containerd, runc, CNI plugins)"
 as_root apt-get update -qq
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go rsync etcd-server dpkg-dev \
-  golang-github-modern-go-reflect2-dev >/dev/null
+  golang-github-modern-go-reflect2-dev gcc libc6-dev containerd runc containernetworking-plugins iproute2 \
+  iptables >/dev/null
 
-for c in "${components[@]}"; do [ -x "$bin/$c" ] || missing=1; done
-built_by_recipe || missing=1
-[ -n "${missing:-}" ] || exit 0
+# Build only what is missing; everything when the recipe changed.
+missing=()
+for c in "${components[@]}"; do
+  if ! built_by_recipe || [ ! -x "$bin/$c" ]; then missing+=("$c"); fi
+done
+[ ${#missing[@]} -gt 0 ] || [ ! -x "$bin/pause" ] || exit 0
 
 mkdir -p "$cache/src" "$bin"
 cd "$cache/src"
@@ -53,13 +66,19 @@ cd "$srcdir"
 reflect2=vendor/github.com/modern-go/reflect2
 rm -f "$reflect2"/*.go "$reflect2"/*.s
 cp /usr/share/gocode/src/github.com/modern-go/reflect2/*.go /usr/share/gocode/src/github.com/modern-go/reflect2/*.s "$reflect2"/
-echo "build: compiling ${components[*]} (several minutes on 2 cores)"
+if [ ! -x "$bin/pause" ]; then
+  echo "build: compiling pause (static)"
+  gcc -Os -Wall -Werror -static -DVERSION=v3.4-octo -o "$bin/pause.tmp" build/pause/linux/pause.c
+  mv "$bin/pause.tmp" "$bin/pause"
+fi
+[ ${#missing[@]} -gt 0 ] || { echo "build: done ($bin)"; exit 0; }
+echo "build: compiling ${missing[*]} (several minutes on 2 cores)"
 export GOFLAGS=-mod=vendor GO111MODULE=on KUBE_BUILD_PLATFORMS=linux/amd64
-make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler" >"$cache/build.log" 2>&1 || {
+make WHAT="${missing[*]/#/cmd/}" >"$cache/build.log" 2>&1 || {
   tail -n 40 "$cache/build.log" >&2
   exit 1
 }
-for c in "${components[@]}"; do
+for c in "${missing[@]}"; do
   install -m 0755 "$(find _output -type f -name "$c" | head -n 1)" "$bin/$c"
 done
 echo "$recipe" >"$bin/.recipe"
