@@ -3,7 +3,8 @@
 
 Runs etcd, kube-apiserver, kube-controller-manager, kube-scheduler (built by build.sh) and a node
 stand-in on 127.0.0.1, each detached in its own process group, with state under OCTO_CLUSTER_DIR
-(default ~/.cache/octo-platform/cluster).
+(default ~/.cache/octo-platform/cluster). `up --node real` runs a real node instead of the stand-in
+(containerd + kubelet, root only: see real_node.py); the mode is kept in the state dir for `status`/`down`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import cluster_pki
+import real_node
 
 CACHE_DIR = Path(os.environ.get("OCTO_CACHE_DIR", "~/.cache/octo-platform")).expanduser()
 STATE_DIR = Path(os.environ.get("OCTO_CLUSTER_DIR", CACHE_DIR / "cluster")).expanduser()
@@ -43,14 +45,36 @@ KUBECONFIG = STATE_DIR / "kubeconfig"
 AUDIT_POLICY = STATE_DIR / "audit-policy.yaml"
 AUDIT_LOG = LOGS / "audit.log"  # one JSON line per request: the benchmark counts requests from it
 COMPONENT_KUBECONFIGS = STATE_DIR / "kubeconfigs"
+NODE_MODE_FILE = STATE_DIR / "node-mode"
 # Everything `down` removes; the state dir itself goes only if nothing else is left in it.
-STATE_ENTRIES = (PKI, PIDS, LOGS, ETCD_DATA, PORTS_FILE, KUBECONFIG, COMPONENT_KUBECONFIGS, AUDIT_POLICY)
+STATE_ENTRIES = (
+    PKI,
+    PIDS,
+    LOGS,
+    ETCD_DATA,
+    PORTS_FILE,
+    KUBECONFIG,
+    COMPONENT_KUBECONFIGS,
+    AUDIT_POLICY,
+    NODE_MODE_FILE,
+)
 
 SERVICE_CIDR = "10.96.0.0/16"
 SERVICE_IP = "10.96.0.1"
 NODE_NAMES = ("octo-node-1",)
-PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler")
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node-standin")
+PORT_NAMES = (
+    "etcd",
+    "etcd_peer",
+    "apiserver",
+    "controller_manager",
+    "scheduler",
+    "kubelet",
+    "kubelet_healthz",
+)
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+NODE_COMPONENTS = {"standin": ("node-standin",), "real": real_node.COMPONENTS}
+# Every process `down` may find: the users first, etcd last when reversed.
+COMPONENTS = (*CONTROL_PLANE, "node-standin", *real_node.COMPONENTS)
 STOP_GRACE_SECONDS = 10
 READY_TIMEOUT_SECONDS = 90
 
@@ -308,6 +332,10 @@ def commands(ports: dict[str, int]) -> dict[str, list[str]]:
             f"--proxy-client-cert-file={PKI / 'front-proxy-client.crt'}",
             f"--proxy-client-key-file={PKI / 'front-proxy-client.key'}",
             "--enable-admission-plugins=NodeRestriction",
+            # Logs and exec on the real node: the kubelet trusts any client certificate of our CA.
+            f"--kubelet-client-certificate={PKI / 'admin.crt'}",
+            f"--kubelet-client-key={PKI / 'admin.key'}",
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-signing-key-file={PKI / 'sa.key'}",
             f"--service-account-key-file={PKI / 'sa.pub'}",
@@ -466,8 +494,21 @@ def scheduler_healthy(port: int) -> bool:
 # --- commands --------------------------------------------------------------------------------
 
 
+def node_mode() -> str | None:
+    """The node mode the cluster in the state dir was started with (None: never started)."""
+    try:
+        return NODE_MODE_FILE.read_text().strip()
+    except OSError:
+        return None
+
+
+def components(mode: str) -> tuple[str, ...]:
+    return (*CONTROL_PLANE, *NODE_COMPONENTS[mode])
+
+
 def healthy() -> bool:
-    if len(running_pids()) != len(COMPONENTS) or not KUBECONFIG.exists():
+    mode = node_mode() or "standin"
+    if set(running_pids()) != set(components(mode)) or not KUBECONFIG.exists():
         return False
     try:
         return is_ready(Api(read_ports()["apiserver"]))
@@ -475,18 +516,25 @@ def healthy() -> bool:
         return False
 
 
-def cmd_up() -> int:
+def cmd_up(requested: str | None = None) -> int:
     began = time.monotonic()
+    current = node_mode()
+    mode = requested or current or "standin"
+    if current and mode != current and running_pids():
+        raise ClusterError(f"the cluster runs with the {current} node: run `cluster.py down` first")
     if healthy():
         log(f"reusing the running cluster ({time.monotonic() - began:.1f}s)")
         print(KUBECONFIG)
         return 0
     if running_pids():
         log(f"restarting a partly running cluster (stopped {', '.join(stop_all())})")
-    for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+    for name in CONTROL_PLANE:
         binary(name)  # fails before anything is written when one is missing
+    if mode == "real":
+        real_node.check(BIN_DIR)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cleaned up like Ctrl-C below
     STATE_DIR.mkdir(parents=True, exist_ok=True)
+    NODE_MODE_FILE.write_text(f"{mode}\n")
     if not (PKI / "tokens.csv").exists():
         cluster_pki.generate(PKI, SERVICE_IP)
     ports = choose_ports()
@@ -508,23 +556,48 @@ def cmd_up() -> int:
         started.update((name, start(name, argv[name])) for name in ("etcd", "kube-apiserver"))
         wait_for("the apiserver /readyz", lambda: is_ready(api), started)
         # The others authenticate through RBAC roles that exist once the apiserver is ready.
-        started.update((name, start(name, argv[name])) for name in COMPONENTS[2:])
+        started.update((name, start(name, argv[name])) for name in CONTROL_PLANE[2:])
+        nodes = start_node(mode, ports, argv, started)
         crds = apply_crds(api)
         wait_for("CRDs to be established", lambda: all(crd_established(api, n) for n in crds), started)
         wait_for("the default service account", lambda: default_service_account_ready(api), started)
         wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]), started)
-        wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in NODE_NAMES), started)
+        wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in nodes), started)
     except BaseException:  # includes Ctrl-C: leave no half-started cluster behind
         stop_all(started)
+        if mode == "real":
+            try:
+                real_node.teardown(real_node.Layout(STATE_DIR))
+            except real_node.RealNodeError as error:
+                log(f"real node: {error}")
         raise
     log(f"ready in {time.monotonic() - began:.1f}s (logs in {LOGS})")
     print(KUBECONFIG)
     return 0
 
 
+def start_node(
+    mode: str, ports: dict[str, int], argv: dict[str, list[str]], started: dict[str, subprocess.Popen]
+) -> tuple[str, ...]:
+    """Start the node stand-in, or containerd and the kubelet; return the node names to wait for."""
+    if mode == "standin":
+        started["node-standin"] = start("node-standin", argv["node-standin"])
+        return NODE_NAMES
+    layout = real_node.Layout(STATE_DIR)
+    real_argv = real_node.prepare(layout, PKI, BIN_DIR, ports)
+    started["containerd"] = start("containerd", real_argv["containerd"])
+    real_node.import_pause_image(layout, BIN_DIR, started["containerd"])
+    started["kubelet"] = start("kubelet", real_argv["kubelet"])
+    return (real_node.NODE_NAME,)
+
+
 def cmd_down() -> int:
     stopped = stop_all()
     log(f"stopped {', '.join(stopped) if stopped else 'nothing (no process was running)'}")
+    layout = real_node.Layout(STATE_DIR)
+    if layout.base.exists():  # before any state is removed: a mount left there fails `down`
+        for done in real_node.teardown(layout):
+            log(f"real node: {done}")
     for entry in STATE_ENTRIES:
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -538,7 +611,9 @@ def cmd_down() -> int:
 
 def cmd_status() -> int:
     pids = running_pids()
-    for name in COMPONENTS:
+    mode = node_mode() or "standin"
+    print(f"{'node':25} {mode}")
+    for name in components(mode):
         state = f"running (pid {pids[name]})" if name in pids else "stopped"
         print(f"{name:25} {state}")
     ok = healthy()
@@ -570,14 +645,27 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=("up", "down", "status", "kubeconfig"))
-    command = parser.parse_args().command
-    run = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "kubeconfig": cmd_kubeconfig}[command]
+    parser.add_argument(
+        "--node",
+        choices=tuple(NODE_COMPONENTS),
+        help="up: the simulated node stand-in (the default) or a real kubelet + containerd node (root)",
+    )
+    args = parser.parse_args()
+    command = args.command
+    if args.node and command != "up":
+        parser.error("--node applies to `up` only")
+    run = {
+        "up": lambda: cmd_up(args.node),
+        "down": cmd_down,
+        "status": cmd_status,
+        "kubeconfig": cmd_kubeconfig,
+    }[command]
     try:
         if command in ("up", "down"):
             with exclusive_lock():
                 return run()
         return run()
-    except ClusterError as error:
+    except (ClusterError, real_node.RealNodeError) as error:
         print(f"cluster: Failed to {command}: {error}", file=sys.stderr)
         return 1
 
