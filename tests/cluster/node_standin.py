@@ -6,18 +6,19 @@ bound to them the way a kubelet reports them, so the real controllers see real r
 
 - A container with a readinessProbe runs but is not Ready until the probe's initialDelaySeconds (at most
   10 s, not scaled) has passed, and never in its first Running report; without a probe it is Ready at once.
-- Image tags ending in `-fail-pull` wait in ErrImagePull (Warning events "Failed") for 1 s, then in
-  ImagePullBackOff (a Normal "BackOff" event "Back-off pulling image ..." and a Warning "Failed" one, as
-  the kubelet records them).
+- Image tags ending in `-fail-pull` show ErrImagePull (Warning "Failed" events) for 1 s after each failed
+  pull, and ImagePullBackOff (a Normal "BackOff" event "Back-off pulling image ..." and a Warning "Failed"
+  one, as the kubelet records them) until the next pull.
 - Tags ending in `-crash` run for 1 s, exit with code 1 (lastState.terminated, reason Error) and wait in
-  CrashLoopBackOff (Warning "BackOff" events "Back-off restarting failed container", counted up) before
-  the next run; restartCount counts the crashes, the back-off doubles like the kubelet's.
+  CrashLoopBackOff (Warning "BackOff" events "Back-off restarting failed container") until the next run;
+  restartCount counts the crashes.
 - Tags ending in `-never-ready` run and are never Ready.
-- A deleted pod keeps running through its grace period, then goes.
+- A deleted pod keeps running through its grace period; then its containers exit and it is removed.
+- Repeated events count up, as the kubelet's event correlator does.
 
-Time scale: kubelet durations pass TIME_SCALE = 0.1 times as long here (10x faster): the crash back-off
-is 1, 2, 4, ... s up to 30 s (kubelet: 10 s doubling up to 5 min), and a deleted pod is removed after
-min(deletionGracePeriodSeconds / 10, 3 s) (the default 30 s grace: 3 s).
+Time scale: kubelet durations pass TIME_SCALE = 0.1 times as long here (10x faster): the back-off between
+pulls or runs is 1, 2, 4, ... s up to 30 s (kubelet: 10 s doubling up to 5 min), and a deleted pod is
+removed after min(deletionGracePeriodSeconds / 10, 3 s) (for the default grace of 30 s: 3 s).
 """
 
 from __future__ import annotations
@@ -57,9 +58,8 @@ NOT_READY_TAINTS = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreacha
 TIME_SCALE = 0.1  # kubelet durations (crash back-off, termination grace) pass 10x faster here
 GRACE_CAP_SECONDS = 3.0  # a deleted pod goes after min(its grace period * TIME_SCALE, this)
 READINESS_DELAY_CAP_SECONDS = 10  # a readinessProbe's initialDelaySeconds, at most this (not scaled)
-PULL_BACKOFF_SECONDS = 1.0  # ErrImagePull, then ImagePullBackOff
-CRASH_RUN_SECONDS = 1.0  # how long a crashing container runs each time
-CRASH_BACKOFF_SECONDS = (10, 300)  # the kubelet's first restart back-off and its cap, before scaling
+ATTEMPT_SECONDS = 1.0  # how long a crashing container runs, or a failed pull shows ErrImagePull, each time
+BACKOFF_SECONDS = (10, 300)  # the kubelet's first back-off (restart, image pull) and its cap, before scaling
 FATES = {"-fail-pull": "fail-pull", "-crash": "crash", "-never-ready": "never-ready"}  # by image tag suffix
 
 log = logging.getLogger("node-standin")
@@ -560,10 +560,21 @@ def waiting_reason(status: dict) -> str | None:
     return ((status.get("state") or {}).get("waiting") or {}).get("reason")
 
 
-def crash_backoff(crashes: int) -> float:
-    """The kubelet's restart back-off after the n-th crash (10 s doubling up to 5 min), scaled."""
-    first, cap = CRASH_BACKOFF_SECONDS
-    return min(first * 2 ** (crashes - 1), cap) * TIME_SCALE
+def back_off(failures: int) -> float:
+    """The kubelet's back-off after the n-th failure of a container start or image pull (10 s doubling up
+    to 5 min), scaled."""
+    first, cap = BACKOFF_SECONDS
+    return min(first * 2 ** (failures - 1), cap) * TIME_SCALE
+
+
+def attempts(elapsed: float) -> tuple[list[tuple[float, float]], float]:
+    """The failing attempts (start, end) up to `elapsed` of a crashing run or an image pull, each taking
+    ATTEMPT_SECONDS and retried after the back-off; and when the next one starts."""
+    done, start = [], 0.0
+    while start <= elapsed:
+        done.append((start, start + ATTEMPT_SECONDS))
+        start = done[-1][1] + back_off(len(done))
+    return done, start
 
 
 def readiness(container: dict, previous: dict, elapsed: float) -> tuple[bool, float | None]:
@@ -578,23 +589,22 @@ def readiness(container: dict, previous: dict, elapsed: float) -> tuple[bool, fl
     return False, delay
 
 
-def pull_failure(status: dict, elapsed: float) -> tuple[dict, float | None]:
+def pull_failure(status: dict, elapsed: float) -> tuple[dict, float]:
+    """ErrImagePull after each failed pull, ImagePullBackOff until the next pull."""
     image = status["image"]
-    if elapsed < PULL_BACKOFF_SECONDS:
+    pulls, retry = attempts(elapsed)
+    if elapsed < pulls[-1][1]:
         status["state"] = {"waiting": {"reason": "ErrImagePull", "message": pull_error(image)}}
-        return status, PULL_BACKOFF_SECONDS
+        return status, pulls[-1][1]
     status["state"] = {
         "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
     }
-    return status, None
+    return status, retry
 
 
 def crash_loop(pod: dict, status: dict, started: float, elapsed: float) -> tuple[dict, float]:
-    """Runs of CRASH_RUN_SECONDS, each ending with exit code 1, separated by a growing back-off."""
-    runs, start = [], 0.0
-    while start <= elapsed:
-        runs.append((start, start + CRASH_RUN_SECONDS))
-        start = runs[-1][1] + crash_backoff(len(runs))
+    """Runs ending with exit code 1, CrashLoopBackOff between them."""
+    runs, start = attempts(elapsed)
     meta, name = pod["metadata"], status["name"]
 
     def exited(run: int) -> dict:
@@ -617,7 +627,7 @@ def crash_loop(pod: dict, status: dict, started: float, elapsed: float) -> tuple
         )
         status["lastState"] = exited(len(runs) - 2) if len(runs) > 1 else {}
         return status, end
-    delay = crash_backoff(len(runs))
+    delay = back_off(len(runs))
     message = f"back-off {delay:g}s restarting failed container={name} pod={meta['name']}_{meta['uid']}"
     status.update(
         restartCount=len(runs), state={"waiting": {"reason": "CrashLoopBackOff", "message": message}}

@@ -197,18 +197,20 @@ def test_readiness_probe_keeps_a_running_pod_unready_until_its_initial_delay(cor
     )
 
 
-def test_fail_pull_image_goes_through_err_image_pull_to_image_pull_back_off(core, apps, namespace):
+def test_fail_pull_image_alternates_err_image_pull_and_image_pull_back_off(core, apps, namespace):
     image = "registry.local/octo/web:1.0-fail-pull"
 
     history = pod_history(
         core,
         namespace,
         lambda: apps.create_namespaced_deployment(namespace, deployment("broken", image)),
-        lambda seen: ("waiting", "ImagePullBackOff", 0, False) in container_states(seen),
+        lambda seen: len(container_states(seen)) >= 4,
     )
 
     assert container_states(history) == [
         ("waiting", "ErrImagePull", 0, False),
+        ("waiting", "ImagePullBackOff", 0, False),
+        ("waiting", "ErrImagePull", 0, False),  # the next pull fails again
         ("waiting", "ImagePullBackOff", 0, False),
     ]
     reported = [pod for _, pod in history if pod.status.container_statuses]
@@ -359,24 +361,30 @@ def test_standin_readiness_follows_the_initial_delay():
     assert unprobed["containerStatuses"][0]["ready"] is True and due is None
 
 
-def test_standin_crash_back_off_doubles_up_to_its_cap():
-    seen = timeline(standin_pod("r/web:1-crash"), until=200)
+@pytest.mark.parametrize(
+    ("image", "back_off", "failing"),
+    [("r/web:1-crash", "CrashLoopBackOff", None), ("r/web:1-fail-pull", "ImagePullBackOff", "ErrImagePull")],
+)
+def test_standin_back_off_doubles_up_to_its_cap(image, back_off, failing):
+    seen = timeline(standin_pod(image), until=200)
+    reasons = [reason for _, reason, _ in seen]
+    assert reasons[:6] == [failing, back_off] * 3
     waits = [
-        round(after[0] - before[0], 3)
-        for before, after in itertools.pairwise(seen)
-        if before[1] == "CrashLoopBackOff"
+        round(after[0] - before[0], 3) for before, after in itertools.pairwise(seen) if before[1] == back_off
     ]
-    first, cap = standin.CRASH_BACKOFF_SECONDS
+    first, cap = standin.BACKOFF_SECONDS
     scale = standin.TIME_SCALE
     assert waits[:7] == pytest.approx([first * scale * 2**n for n in range(5)] + [cap * scale] * 2)
-    assert [count for _, reason, count in seen if reason == "CrashLoopBackOff"][:4] == [1, 2, 3, 4]
-
-
-def test_standin_pull_failure_backs_off_once():
-    assert timeline(standin_pod("r/web:1-fail-pull"), until=60) == [
-        (0, "ErrImagePull", 0),
-        (standin.PULL_BACKOFF_SECONDS, "ImagePullBackOff", 0),
+    attempts = [
+        round(after[0] - before[0], 3) for before, after in itertools.pairwise(seen) if before[1] == failing
     ]
+    assert set(attempts) == {standin.ATTEMPT_SECONDS}
+
+
+def test_standin_restart_count_counts_the_crashes_and_never_ready_stays():
+    seen = timeline(standin_pod("r/web:1-crash"), until=60)
+    assert [count for _, reason, count in seen if reason == "CrashLoopBackOff"][:4] == [1, 2, 3, 4]
+    assert [count for _, reason, count in seen if reason is None][:4] == [0, 1, 2, 3]
     assert timeline(standin_pod("r/web:1-never-ready"), until=60) == [(0, None, 0)]
 
 
