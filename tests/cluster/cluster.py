@@ -32,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import cluster_pki
 import real_node
+import traefik
 
 CACHE_DIR = Path(os.environ.get("OCTO_CACHE_DIR", "~/.cache/octo-platform")).expanduser()
 STATE_DIR = Path(os.environ.get("OCTO_CLUSTER_DIR", CACHE_DIR / "cluster")).expanduser()
@@ -526,12 +527,13 @@ def cmd_up(requested: str | None = None) -> int:
         log(f"reusing the running cluster ({time.monotonic() - began:.1f}s)")
         print(KUBECONFIG)
         return 0
-    if running_pids():
-        log(f"restarting a partly running cluster (stopped {', '.join(stop_all())})")
-    for name in CONTROL_PLANE:
-        binary(name)  # fails before anything is written when one is missing
     if mode == "real":
         real_node.check(BIN_DIR)
+    for name in CONTROL_PLANE:
+        binary(name)  # fails before anything is written when one is missing
+    if running_pids():
+        log(f"restarting a partly running cluster (stopped {', '.join(stop_all())})")
+    teardown_real_node()  # what a crashed or stopped real node left behind
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cleaned up like Ctrl-C below
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     NODE_MODE_FILE.write_text(f"{mode}\n")
@@ -563,13 +565,15 @@ def cmd_up(requested: str | None = None) -> int:
         wait_for("the default service account", lambda: default_service_account_ready(api), started)
         wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]), started)
         wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in nodes), started)
+        if mode == "real":  # Traefik routes Ingresses of class traefik to the real pods
+            web = traefik.start(api, STATE_DIR, ports["apiserver"], LOGS / "traefik.log")["traefik_web"]
+            log(f"traefik serves Ingress hosts on http://127.0.0.1:{web}")
     except BaseException:  # includes Ctrl-C: leave no half-started cluster behind
         stop_all(started)
-        if mode == "real":
-            try:
-                real_node.teardown(real_node.Layout(STATE_DIR))
-            except real_node.RealNodeError as error:
-                log(f"real node: {error}")
+        try:
+            teardown_real_node()
+        except real_node.RealNodeError as error:  # reported, but the original error is raised
+            log(f"real node: Failed to tear down: {error}")
         raise
     log(f"ready in {time.monotonic() - began:.1f}s (logs in {LOGS})")
     print(KUBECONFIG)
@@ -591,13 +595,20 @@ def start_node(
     return (real_node.NODE_NAME,)
 
 
-def cmd_down() -> int:
-    stopped = stop_all()
-    log(f"stopped {', '.join(stopped) if stopped else 'nothing (no process was running)'}")
+def teardown_real_node() -> None:
+    """Undo the real node's host changes; a mount left in place fails (the state is then kept)."""
     layout = real_node.Layout(STATE_DIR)
-    if layout.base.exists():  # before any state is removed: a mount left there fails `down`
+    if layout.base.exists():
         for done in real_node.teardown(layout):
             log(f"real node: {done}")
+
+
+def cmd_down() -> int:
+    if traefik.stop(STATE_DIR):
+        log("stopped traefik")
+    stopped = stop_all()
+    log(f"stopped {', '.join(stopped) if stopped else 'nothing (no process was running)'}")
+    teardown_real_node()  # before any state is removed
     for entry in STATE_ENTRIES:
         if entry.is_dir():
             shutil.rmtree(entry)
@@ -665,7 +676,7 @@ def main() -> int:
             with exclusive_lock():
                 return run()
         return run()
-    except (ClusterError, real_node.RealNodeError) as error:
+    except (ClusterError, real_node.RealNodeError, traefik.TraefikError) as error:
         print(f"cluster: Failed to {command}: {error}", file=sys.stderr)
         return 1
 

@@ -446,14 +446,18 @@ def teardown(layout: Layout) -> list[str]:
     return done
 
 
+def container_pids(layout: Layout) -> set[int]:
+    """The pods' processes (our cgroup tree) and the shims of our containerd (by their -address)."""
+    return _cgroup_pids(layout) | _shim_pids(layout)
+
+
 def _kill_leftovers(layout: Layout) -> int:
-    """SIGKILL the pods' processes (our cgroup tree) and the shims of our containerd (their -address)."""
-    pids = _cgroup_pids(layout) | _shim_pids(layout)
+    pids = container_pids(layout)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + KILL_WAIT_SECONDS
-    while time.monotonic() < deadline and (_cgroup_pids(layout) | _shim_pids(layout)):
+    while time.monotonic() < deadline and container_pids(layout):
         time.sleep(0.1)
     return len(pids)
 
