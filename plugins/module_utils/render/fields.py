@@ -45,7 +45,7 @@ def decode(segment: str) -> tuple:
         return "v", json.dumps(json.loads(rest), sort_keys=True)
     if prefix == "i":
         return "i", int(rest)
-    raise ValueError(f"unknown fieldsV1 segment {segment!r}")
+    return "?", segment  # a newer encoding: kept, matching no path of ours
 
 
 def owned_paths(fields_v1: dict, prefix: tuple = ()) -> frozenset:

@@ -137,8 +137,14 @@ def _compare(wanted: dict, actual: dict | None) -> Action:
     drift = any(d.kind != "extra" or _is_ours(owned, d) for d in found)
     same_hash = _annotations(actual).get(APPLIED_HASH) == _annotations(wanted)[APPLIED_HASH]
     ref = f"{wanted.get('kind')} {wanted['metadata'].get('name')}"
-    warnings = _ownership_warnings(ref, found, owned, same_hash)
-    return _action("none" if same_hash and not drift else "update", wanted, wanted, actual, warnings)
+    staying = _staying(found, owned)
+    warnings = (
+        *(_restored(ref, extra, entry, owned) for extra, entry in _restoring(found, owned)),
+        *(_left_in_place(ref, extra, owned) for extra in staying),
+        *_taken_back(ref, [d for d in found if d.kind == "differs"], owned, same_hash),
+    )
+    op = "none" if same_hash and not drift else "update"
+    return _action(op, wanted, wanted, actual, warnings, [extra.pointer for extra in staying])
 
 
 def _is_ours(owned: dict, extra: Difference) -> bool:
@@ -146,19 +152,16 @@ def _is_ours(owned: dict, extra: Difference) -> bool:
     return bool(owners) and not fields.foreign(owners)
 
 
-def _ownership_warnings(ref: str, found: list[Difference], owned: dict, same_hash: bool) -> tuple[str, ...]:
-    """Entries rekeyed by hand (restored), foreign entries (left in place), foreign values (taken back).
+def _restoring(found: list[Difference], owned: dict) -> list[tuple[Difference, Difference]]:
+    """Hand-edited entries (not ours) that clash with a rendered one: the apply puts ours in their place.
+    Extra entries of our own are silent: the update removes them (a port changed by a new definition)."""
+    return [(extra, entry) for extra, entry in rekeyed(found) if not _is_ours(owned, extra)]
 
-    Extra entries of our own are silent: the update removes them (a port number changed by a new definition).
-    """
-    pairs = [(extra, entry) for extra, entry in rekeyed(found) if not _is_ours(owned, extra)]
-    replaced = {extra.path for extra, _ in pairs}
-    extras = [d for d in found if d.kind == "extra" and d.path not in replaced and not _is_ours(owned, d)]
-    return (
-        *(_restored(ref, extra, entry, owned) for extra, entry in pairs),
-        *(_left_in_place(ref, extra, owned) for extra in extras),
-        *_taken_back(ref, [d for d in found if d.kind == "differs"], owned, same_hash),
-    )
+
+def _staying(found: list[Difference], owned: dict) -> list[Difference]:
+    """Extra entries the apply leaves in place: other managers' (or nobody's), except those being restored."""
+    replaced = {extra.path for extra, _ in _restoring(found, owned)}
+    return [d for d in found if d.kind == "extra" and d.path not in replaced and not _is_ours(owned, d)]
 
 
 def _restored(ref: str, extra: Difference, entry: Difference, owned: dict) -> str:
@@ -188,8 +191,14 @@ def _taken_back(ref: str, differing: list[Difference], owned: dict, same_hash: b
 
 
 def _action(
-    op: str, identity: dict, desired: dict | None, actual: dict | None, warnings: tuple[str, ...] = ()
+    op: str,
+    identity: dict,
+    desired: dict | None,
+    actual: dict | None,
+    warnings: tuple[str, ...] = (),
+    staying: Iterable[tuple] = (),
 ) -> Action:
+    """``staying``: pointers of entries left in place, kept out of the diff (they do not change)."""
     metadata = identity.get("metadata") or {}
     actual = _redacted(actual)
     after = _without_hash(desired) if desired is not None else None
@@ -197,7 +206,7 @@ def _action(
     if actual is not None:
         before = _without_hash(strip_server_fields(actual))
         if after is not None:
-            before = project(before, after)
+            before = _without_entries(project(before, after), staying)
     return Action(
         op=op,
         kind=identity.get("kind", ""),
@@ -210,6 +219,17 @@ def _action(
         after=after,
         warnings=warnings,
     )
+
+
+def _without_entries(obj: dict, pointers: Iterable[tuple]) -> dict:
+    """``obj`` (a copy of ours) without the list entries at ``pointers``: last and deepest first, so the
+    indices of the others stay valid."""
+    for pointer in sorted(pointers, reverse=True):
+        parent = obj
+        for part in pointer[:-1]:
+            parent = parent[part]
+        del parent[pointer[-1]]
+    return obj
 
 
 def _redacted(obj: dict | None) -> dict | None:

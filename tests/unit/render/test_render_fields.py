@@ -94,9 +94,9 @@ def test_decode(segment, decoded):
     assert fields.decode(segment) == decoded
 
 
-def test_decode_rejects_unknown_segments():
-    with pytest.raises(ValueError, match="unknown fieldsV1 segment"):
-        fields.decode("x:y")
+def test_unknown_segments_match_nothing():
+    owned = fields.owned_paths({"f:spec": {"x:new": {}, "f:replicas": {}}})
+    assert owned == {(("f", "spec"), ("?", "x:new")), (("f", "spec"), ("f", "replicas"))}
 
 
 def test_owned_paths_are_leaves_and_marked_entries():

@@ -280,6 +280,10 @@ def test_foreign_entries_are_left_in_place_with_a_warning(network_request, serve
         "Deployment octo-dep-d41: container sidecar is managed by 'kubectl-patch', not octo.platform: left in place",
     )
     assert [a.warnings for a in result.actions if a.kind != "Deployment"] == [(), (), ()]
+    actual[1]["spec"]["template"]["spec"]["containers"].reverse()  # the sidecar first, as a patch puts it
+    (update,) = plan(render(network_request(replicas=2)).objects, actual).updates
+    assert [c["name"] for c in update.before["spec"]["template"]["spec"]["containers"]] == ["octo"]
+    assert container_of(update.before)["env"] == container_of(update.after)["env"]
 
 
 def test_foreign_entries_stay_on_an_update_and_unowned_ones_are_not_ours(network_request, server_copy):
@@ -290,10 +294,10 @@ def test_foreign_entries_stay_on_an_update_and_unowned_ones_are_not_ours(network
     assert update.warnings == (
         "Deployment octo-dep-d41: env EXTRA of container octo is not managed by octo.platform: left in place",
     )
-    assert update.before["spec"]["template"]["spec"]["containers"][0]["env"][-1] == {
-        "name": "EXTRA",
-        "value": "1",
-    }
+    # it stays, so the diff does not show it (as if it went); only replicas change
+    before_env = container_of(update.before)["env"]
+    assert [e["name"] for e in before_env] == [e["name"] for e in container_of(update.after)["env"]]
+    assert update.before["spec"]["replicas"] == 1 and update.after["spec"]["replicas"] == 2
 
 
 def test_taking_fields_back_from_another_manager_is_a_warning(network_request, server_copy):
