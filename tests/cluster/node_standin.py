@@ -506,8 +506,8 @@ def stopped_status(current: dict) -> dict:
                 "reason": "Completed",
                 "startedAt": running.get("startedAt"),
                 "finishedAt": now(),
+                "containerID": status.get("containerID"),
             }
-            exited["containerID"] = status.get("containerID")
             status = {**status, "ready": False, "started": False, "state": {"terminated": exited}}
         statuses.append(status)
     message = "containers with unready status: [" + " ".join(s["name"] for s in statuses) + "]"
