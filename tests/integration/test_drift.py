@@ -189,24 +189,42 @@ def test_taking_fields_back_names_the_manager(kubeconfig, namespace, kube):
         {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": f"{TEST_IMAGE}-hotfix"}
     ]
     patch(kube, res.DEPLOYMENT, namespace, image, JSON_PATCH, "kubectl-edit")
-    same = {
+    set_env = {
         "spec": {
             "template": {
-                "spec": {"containers": [{"name": "octo", "env": [{"name": "LOG_LEVEL", "value": "info"}]}]}
+                "spec": {"containers": [{"name": "octo", "env": [{"name": "LOG_LEVEL", "value": "debug"}]}]}
             }
         }
     }
-    patch(kube, res.DEPLOYMENT, namespace, same, STRATEGIC, "kubectl-set")  # co-owned, equal: no conflict
+    patch(kube, res.DEPLOYMENT, namespace, set_env, STRATEGIC, "kubectl-set")
+    # another applier co-owns an env entry with the very same value: not a conflict
+    url = next(e for e in container(kube, namespace)["env"] if e["name"] == "FULFILMENT_URL")
+    co_owned = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NAME},
+        "spec": {"template": {"spec": {"containers": [{"name": "octo", "env": [url]}]}}},
+    }
+    kube.request(
+        "PATCH",
+        res.DEPLOYMENT.path(namespace, NAME),
+        query={"fieldManager": "other-applier"},
+        body=co_owned,
+        content_type="application/apply-patch+yaml",
+    )
 
     taken = deploy(namespace)
     assert taken["status"] == "changed"
     assert warnings_of(taken) == [
         f"Deployment {NAME}: took back spec.replicas from 'kubectl-scale'",
         f"Deployment {NAME}: took back spec.template.spec.containers[octo].image from 'kubectl-edit'",
+        f"Deployment {NAME}: took back spec.template.spec.containers[octo].env[LOG_LEVEL].value from 'kubectl-set'",
     ]
+    assert "other-applier" in managers(kube.get(res.DEPLOYMENT, NAME, namespace))  # still co-owns, silently
     deployment = kube.get(res.DEPLOYMENT, NAME, namespace)
     assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == TEST_IMAGE
+    assert container(kube, namespace)["image"] == TEST_IMAGE
+    assert {"name": "LOG_LEVEL", "value": "info"} in container(kube, namespace)["env"]
 
     again = deploy(namespace)
     assert again["status"] == "ok"
