@@ -275,6 +275,8 @@ def _kubelet_config(layout: Layout, pki: Path, node_ip: str, ports: dict[str, in
         "imageGCLowThresholdPercent": 99,
         "evictionHard": {"memory.available": "50Mi", "nodefs.available": "1%", "imagefs.available": "1%"},
         "maxPods": 110,
+        # The first status (right after registering) is NotReady; report Ready 3 s later, not 10 s.
+        "nodeStatusUpdateFrequency": "3s",
     }
 
 
