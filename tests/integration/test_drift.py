@@ -11,8 +11,10 @@ from k8s_support import SAMPLES, TEST_IMAGE, integration_params, sample
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
-from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.apply import apply_action
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.integration import converge
+from ansible_collections.octo.platform.plugins.module_utils.render.plan import plan
 
 NAME = "octo-dep-orders-1"
 TASK = "deploy orders"
@@ -244,3 +246,23 @@ def test_taking_fields_back_names_the_manager(kubeconfig, namespace, kube):
     [warning] = warnings_of(rescaled)
     assert warning.startswith(f"Deployment {NAME}: took back spec.replicas from ")
     assert kube.get(res.DEPLOYMENT, NAME, namespace)["spec"]["replicas"] == 1
+
+
+def test_a_rejection_without_a_hand_edit_is_reported_as_is(kubeconfig, namespace, kube):
+    deploy(namespace)
+    served = kube.get(res.SERVICE, NAME, namespace)
+    port = served["spec"]["ports"][0]
+    desired = {  # a second port named http: invalid, and nothing was edited by hand
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": namespace},
+        "spec": {"ports": [port, {**port, "port": 8081}]},
+    }
+    (action,) = plan([desired], [served]).actions
+    assert action.op == "update" and action.warnings == ()
+    patches = kube.requests["PATCH"]
+    with pytest.raises(ApiError, match=r'422 .*Duplicate value: "http"') as raised:
+        apply_action(kube, action)
+    assert raised.value.status == 422
+    assert kube.requests["PATCH"] == patches + 1  # no repair patch, no second apply
+    assert [p["port"] for p in kube.get(res.SERVICE, NAME, namespace)["spec"]["ports"]] == [8080]
