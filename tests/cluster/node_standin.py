@@ -275,6 +275,7 @@ class PodDriver:
         self.ips: dict[str, str] = {}  # pod uid -> pod IP
         self.hosts = POD_NETWORK.hosts()
         self.started: dict[str, float] = {}  # pod uid -> when its containers started (epoch seconds)
+        self.deleting: dict[str, float] = {}  # pod uid -> when its deletion was first seen (epoch seconds)
         self.recorded: dict[str, dict[tuple, tuple[str, int]]] = {}  # pod uid -> event key -> (name, count)
         self.lock = threading.Lock()  # the watch and the timers report pods one at a time
         self.timers = Timers(self.recheck)
@@ -335,6 +336,7 @@ class PodDriver:
     def forget(self, uid: str) -> None:
         self.ips.pop(uid, None)
         self.started.pop(uid, None)
+        self.deleting.pop(uid, None)
         self.recorded.pop(uid, None)
 
     def reconcile(self, pod) -> None:
@@ -364,7 +366,8 @@ class PodDriver:
         """A deleted pod runs through its (scaled, capped) grace period; then its containers exit and it is
         removed. Returns when the grace period ends, while it has not."""
         meta = pod.metadata
-        due = removal_time(meta.deletion_timestamp.timestamp(), meta.deletion_grace_period_seconds or 0)
+        seen = self.deleting.setdefault(meta.uid, time.time())  # deletionTimestamp has whole seconds only
+        due = seen + scaled_grace(meta.deletion_grace_period_seconds or 0)
         if time.time() < due:
             return due
         body = self.api_client.sanitize_for_serialization(pod)
@@ -489,10 +492,9 @@ def event_body(pod: dict, name: str, container: str, kind: str, reason: str, mes
     }
 
 
-def removal_time(deletion_timestamp: float, grace: int) -> float:
-    """When a pod deleted with a grace period goes: the grace scaled by TIME_SCALE, at most GRACE_CAP_SECONDS
-    (deletionTimestamp is the time of the delete request plus the grace period)."""
-    return deletion_timestamp - grace + min(grace * TIME_SCALE, GRACE_CAP_SECONDS)
+def scaled_grace(grace: int) -> float:
+    """How long a deleted pod runs on here: its grace period scaled by TIME_SCALE, at most GRACE_CAP_SECONDS."""
+    return min(grace * TIME_SCALE, GRACE_CAP_SECONDS)
 
 
 def stopped_status(current: dict) -> dict:

@@ -389,10 +389,9 @@ def test_standin_restart_count_counts_the_crashes_and_never_ready_stays():
 
 
 def test_standin_grace_period_is_scaled_and_capped():
-    deleted_at = T0 + 20  # the deletionTimestamp: request time plus grace
-    assert standin.removal_time(deleted_at, 20) == T0 + 20 * standin.TIME_SCALE
-    assert standin.removal_time(T0 + 3600, 3600) == T0 + standin.GRACE_CAP_SECONDS
-    assert standin.removal_time(T0, 0) == T0
+    assert standin.scaled_grace(20) == pytest.approx(20 * standin.TIME_SCALE)
+    assert standin.scaled_grace(3600) == standin.GRACE_CAP_SECONDS
+    assert standin.scaled_grace(0) == 0
 
 
 def test_deleting_a_deployment_removes_its_pods(core, apps, namespace):
