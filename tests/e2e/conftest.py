@@ -122,3 +122,16 @@ def wait_until(what: str, check, timeout: float = 90, interval: float = 0.5):
         if time.monotonic() > deadline:
             pytest.fail(f"gave up after {timeout:.0f}s waiting for {what}", pytrace=False)
         time.sleep(interval)
+
+
+def _ctr(*args: str) -> list[str]:
+    argv = ["ctr", "--address", str(real_node.Layout(STATE_DIR).socket), "-n", "k8s.io", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True).stdout.split()
+
+
+def running_containers(namespace: str) -> set[str]:
+    """containerd's running tasks (pod sandboxes and containers) of the pods of a namespace."""
+    ours = set(_ctr("containers", "ls", "-q", f'labels."io.kubernetes.pod.namespace"=={namespace}'))
+    lines = _ctr("tasks", "ls")[3:]  # TASK PID STATUS header, then three columns per task
+    tasks = zip(lines[0::3], lines[2::3], strict=True)
+    return {task for task, status in tasks if task in ours and status == "RUNNING"}

@@ -9,7 +9,7 @@ import hashlib
 import os
 import subprocess
 
-from conftest import get_through_traefik, wait_until
+from conftest import get_through_traefik, running_containers, wait_until
 from images.runtime_images import CRASH_IMAGE, FLAKY_IMAGE, IMAGE, MISSING_IMAGE
 from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 
@@ -138,6 +138,7 @@ def test_undeploy_with_wait_returns_after_the_pods_are_gone(real_cluster, core, 
     deployed = run_tasks([deploy_task(namespace)])
     assert deployed.rc == 0, deployed.output
     assert len(pods(core, namespace)) == 2
+    assert len(running_containers(namespace)) == 4  # two sandboxes, two runtime containers
     undeploy = {
         "name": "undeploy",
         "octo.platform.integration": {
@@ -153,6 +154,7 @@ def test_undeploy_with_wait_returns_after_the_pods_are_gone(real_cluster, core, 
     assert run.rc == 0 and run.task("undeploy")["status"] == "changed", run.output
     assert pods(core, namespace) == []
     assert core.list_namespaced_pod(namespace).items == []
+    assert running_containers(namespace) == set()
 
 
 def secret_task(namespace: str, value: str) -> dict:
