@@ -114,7 +114,7 @@ def check(bin_dir: Path) -> None:
     ]
     if missing:
         raise RealNodeError(f"{', '.join(missing)} missing: run tests/cluster/build.sh first")
-    if not cgroup_hierarchies():
+    if not cgroup_hierarchies(("cgroup",)):
         raise RealNodeError(
             "no cgroup v1 hierarchy is mounted under /sys/fs/cgroup (the kubelet uses cgroupfs v1)"
         )
@@ -324,13 +324,14 @@ def _write_json(path: Path, data: dict) -> None:
 # --- cgroups ---------------------------------------------------------------------------------
 
 
-def cgroup_hierarchies() -> list[Path]:
-    """Mount points of the cgroup v1 hierarchies (the kubelet's cgroupfs driver uses these)."""
+def cgroup_hierarchies(types: tuple[str, ...] = ("cgroup", "cgroup2")) -> list[Path]:
+    """Mount points of the cgroup hierarchies: v1 (the kubelet's cgroupfs driver) and, on hybrid hosts,
+    the unified v2 one, where runc creates the same paths."""
     try:
         mounts = Path("/proc/self/mounts").read_text().splitlines()
     except OSError:
         return []
-    return sorted(Path(fields[1]) for fields in (line.split() for line in mounts) if fields[2] == "cgroup")
+    return sorted(Path(fields[1]) for fields in (line.split() for line in mounts) if fields[2] in types)
 
 
 def _make_cgroup(path: Path) -> None:
