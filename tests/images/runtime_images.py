@@ -10,7 +10,7 @@
 
 `octo.local/does-not-exist:1` is never built: pulling it fails (ErrImagePull, ImagePullBackOff).
 
-    python tests/images/runtime_images.py --containerd-socket <state dir>/containerd/containerd.sock
+    python tests/images/runtime_images.py [--import]   # --import: into the real node of OCTO_CLUSTER_DIR
 """
 
 from __future__ import annotations
@@ -78,20 +78,28 @@ def import_images(containerd_socket: Path) -> list[str]:
     return list(images)
 
 
+def real_node_socket() -> Path:
+    """The containerd socket of the real node of the local cluster (OCTO_CLUSTER_DIR, as cluster.py)."""
+    sys.path.insert(0, str(HERE.parent / "cluster"))
+    import cluster
+    import real_node
+
+    return real_node.Layout(cluster.STATE_DIR).socket
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--containerd-socket", type=Path, help="import into this containerd (else only build)"
+        "--import", dest="into_node", action="store_true", help="import into the local cluster's real node"
     )
-    socket = parser.parse_args().containerd_socket
+    into_node = parser.parse_args().into_node
     try:
-        if socket is None:
-            built = build_images()
-            print("\n".join(f"built {ref}: {tar}" for ref, tar in built.items()))
+        if into_node:
+            print("\n".join(f"imported {ref}" for ref in import_images(real_node_socket())))
         else:
-            print("\n".join(f"imported {ref}" for ref in import_images(socket)))
+            print("\n".join(f"built {ref}: {tar}" for ref, tar in build_images().items()))
     except ImageError as error:
         print(error, file=sys.stderr)
         return 1
