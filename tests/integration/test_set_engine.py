@@ -84,7 +84,9 @@ def test_a_sibling_with_another_port_or_the_same_host_is_refused_before_any_writ
         orders_task("own subdomain", namespace, "orders-d", subdomain="orders-d", **exposed),
     ]
     run = run_tasks(tasks, env={"K8S_AUTH_KUBECONFIG": kubeconfig})
-    assert run.task("first")["status"] == "changed" and run.task("own subdomain")["status"] == "changed", run.output
+    assert run.task("first")["status"] == "changed" and run.task("own subdomain")["status"] == "changed", (
+        run.output
+    )
     port = run.task("port")["result"]["msg"]
     assert "HTTP_PORT: 9090 differs from 8080 of deployment orders-a" in port
     host = run.task("host")["result"]["msg"]
