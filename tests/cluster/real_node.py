@@ -40,6 +40,11 @@ NODE_NAME = "octo-real-1"
 COMPONENTS = ("containerd", "kubelet")
 PAUSE_IMAGE = "octo.local/pause:3.4"
 CNI_BIN_DIR = Path("/usr/lib/cni")
+# Fixed host paths where containerd 1.6, libcni and the kubelet 1.20 keep per-pod files.
+SHIM_SOCKETS = Path("/run/containerd/s")
+CNI_RESULTS = Path("/var/lib/cni/results")
+POD_LOGS = Path("/var/log/pods")
+CONTAINER_LOGS = Path("/var/log/containers")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 REGISTRY = Path(os.environ.get("OCTO_REAL_NODE_REGISTRY", "/run/octo-platform/real-node"))
 # What the kubelet (setupKernelTunables) and the CNI bridge (ip_forward) may change.
@@ -85,6 +90,10 @@ class Layout:
     @property
     def bridge(self) -> str:
         return f"octo-br-{self.node_id[:6]}"
+
+    @property
+    def network(self) -> str:
+        return f"octo-real-{self.node_id}"
 
     @property
     def cgroup_name(self) -> str:
@@ -198,7 +207,7 @@ def subnet(layout: Layout) -> str:
 def _cni_config(layout: Layout) -> dict:
     return {
         "cniVersion": "0.4.0",
-        "name": f"octo-real-{layout.node_id}",
+        "name": layout.network,
         "plugins": [
             {
                 "type": "bridge",
@@ -241,6 +250,7 @@ state = "{layout.base / "containerd/state"}"
   runtime_type = "io.containerd.runc.v2"
 [{cri}.containerd.runtimes.runc.options]
   SystemdCgroup = false
+  Root = "{layout.base / "runc"}"
 [{cri}.cni]
   bin_dir = "{CNI_BIN_DIR}"
   conf_dir = "{layout.base / "cni/conf"}"
@@ -444,9 +454,35 @@ def teardown(layout: Layout) -> list[str]:
     left_cgroups = _remove_cgroups(layout)
     if left_cgroups:
         raise RealNodeError(f"cgroups still busy: {', '.join(left_cgroups)}")
+    files = host_files(layout)
+    for path in files:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if files:
+        done.append(
+            f"removed {len(files)} file(s) of its pods outside the state dir (logs, CNI cache, shim sockets)"
+        )
     done.append(restore_sysctls(layout))
     shutil.rmtree(layout.base, ignore_errors=True)
     return done
+
+
+def host_files(layout: Layout) -> list[Path]:
+    """What containerd, CNI and the kubelet keep for this node's pods at fixed host paths: shim sockets
+    (/run/containerd/s), CNI results (/var/lib/cni/results), pod logs (/var/log/pods, /var/log/containers)."""
+    tasks = layout.base / "containerd/state/io.containerd.runtime.v2.task/k8s.io"
+    ids = [p.name for p in tasks.iterdir()] if tasks.is_dir() else []
+    pods = layout.kubelet_root / "pods"
+    uids = [p.name for p in pods.iterdir()] if pods.is_dir() else []
+    sockets = (hashlib.sha256(f"{layout.socket}/k8s.io/{i}".encode()).hexdigest() for i in ids)
+    candidates = [SHIM_SOCKETS / name for name in sockets]
+    candidates += [CNI_RESULTS / f"cni-loopback-{i}-lo" for i in ids]
+    candidates += CNI_RESULTS.glob(f"{layout.network}-*")
+    candidates += [path for uid in uids for path in POD_LOGS.glob(f"*_{uid}")]
+    candidates += [path for i in ids for path in CONTAINER_LOGS.glob(f"*-{i}.log")]
+    return [path for path in candidates if path.exists() or path.is_symlink()]
 
 
 def container_pids(layout: Layout) -> set[int]:

@@ -221,6 +221,13 @@ def test_down_leaves_nothing_behind(real_cluster, core, serve_image):
     assert real_node.mounts_under(real_cluster.state_dir)
     assert list(Path("/sys/fs/cgroup").glob(f"*/{layout.cgroup_name}"))
     assert real_node.read_sysctls()["kernel.panic_on_oops"] == "1"  # set by the kubelet
+    uids = [pod.metadata.uid for pod in core.list_namespaced_pod("default").items]
+    assert len(uids) == 2
+    pod_logs = [path for uid in uids for path in Path("/var/log/pods").glob(f"*_{uid}")]
+    assert len(pod_logs) == 2
+    host_files = real_node.host_files(layout)
+    assert set(pod_logs) < set(host_files)
+    assert any(path.parent == Path("/var/lib/cni/results") for path in host_files)
 
     down = _cluster(real_cluster.env, "down")
     assert down.returncode == 0, down.stderr
@@ -231,6 +238,7 @@ def test_down_leaves_nothing_behind(real_cluster, core, serve_image):
     assert list(Path("/sys/fs/cgroup").glob(f"*/{layout.cgroup_name}")) == []
     assert real_node.read_sysctls() == real_cluster.sysctls_before
     assert _iptables() == real_cluster.iptables_before
+    assert [path for path in host_files if path.exists() or path.is_symlink()] == []
     assert not real_cluster.state_dir.exists()
 
 
