@@ -49,7 +49,7 @@ def test_never_ready_rollout_times_out_with_the_ready_count(kubeconfig, namespac
     assert (rollout["state"], rollout["reason"]) == ("failed", "Timeout")
     assert (rollout["desired"], rollout["updated"], rollout["ready"]) == (2, 2, 0)
     assert str(err.value).startswith(f"Failed to roll out Deployment {namespace}/octo-dep-orders-1: Timeout")
-    assert "0 of 2" in str(err.value)
+    assert "with 0 of 2 pods ready" in str(err.value)
     assert err.value.details["changed"] is True
     assert any("0/2 pods ready" in entry.get("status", "") for entry in err.value.details["timeline"])
 

@@ -122,7 +122,8 @@ def progress_line(name: str, status: RolloutStatus) -> str:
 
 
 def timed_out(status: RolloutStatus, timeout: float) -> RolloutStatus:
-    message = f"timed out after {timeout}s: {status.message}"
+    ready = f"{status.ready} of {status.desired} pods ready"
+    message = f"timed out after {timeout}s with {ready}: {status.message}"
     return replace(status, state="failed", message=message, reason="Timeout")
 
 

@@ -130,7 +130,9 @@ def test_missing_deployment_fails():
 def test_timed_out_keeps_counts():
     status = rollout.timed_out(rollout.evaluate(deployment(desired=3, **COMPLETE), [], []), 30)
     assert (status.state, status.reason, status.ready) == ("failed", "Timeout", 2)
-    assert status.message.startswith("timed out after 30s")
+    assert status.message.startswith(
+        f"timed out after 30s with {status.ready} of {status.desired} pods ready: "
+    )
 
 
 def test_related_events_only_about_own_objects():
