@@ -524,6 +524,8 @@ def cmd_up(requested: str | None = None) -> int:
     if current and mode != current and running_pids():
         raise ClusterError(f"the cluster runs with the {current} node: run `cluster.py down` first")
     if healthy():
+        if mode == "real":  # a Traefik that stopped is started again
+            start_traefik(read_ports()["apiserver"])
         log(f"reusing the running cluster ({time.monotonic() - began:.1f}s)")
         print(KUBECONFIG)
         return 0
@@ -565,9 +567,8 @@ def cmd_up(requested: str | None = None) -> int:
         wait_for("the default service account", lambda: default_service_account_ready(api), started)
         wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]), started)
         wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in nodes), started)
-        if mode == "real":  # Traefik routes Ingresses of class traefik to the real pods
-            web = traefik.start(api, STATE_DIR, ports["apiserver"], LOGS / "traefik.log")["traefik_web"]
-            log(f"traefik serves Ingress hosts on http://127.0.0.1:{web}")
+        if mode == "real":
+            start_traefik(ports["apiserver"])
     except BaseException:  # includes Ctrl-C: leave no half-started cluster behind
         stop_all(started)
         try:
@@ -578,6 +579,12 @@ def cmd_up(requested: str | None = None) -> int:
     log(f"ready in {time.monotonic() - began:.1f}s (logs in {LOGS})")
     print(KUBECONFIG)
     return 0
+
+
+def start_traefik(apiserver_port: int) -> None:
+    """Traefik routes Ingresses of class traefik to the real pods (a running one is kept)."""
+    web = traefik.start(Api(apiserver_port), STATE_DIR, apiserver_port, LOGS / "traefik.log")["traefik_web"]
+    log(f"traefik serves Ingress hosts on http://127.0.0.1:{web}")
 
 
 def start_node(

@@ -35,7 +35,7 @@ SERVICE_ACCOUNT_TIMEOUT_SECONDS = 30
 HTTP_TIMEOUT_SECONDS = 5
 
 
-def _cluster(*args: str) -> subprocess.CompletedProcess:
+def cluster_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(CLUSTER_SCRIPT), *args],
         env={**os.environ, "OCTO_CLUSTER_DIR": str(STATE_DIR)},
@@ -49,8 +49,8 @@ def _cluster(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def real_cluster():
     """The kubeconfig of the real-node cluster, with the runtime images imported; env points tools at it."""
-    started_here = _cluster("status").returncode != 0
-    up = _cluster("up", "--node", "real")
+    started_here = cluster_cli("status").returncode != 0
+    up = cluster_cli("up", "--node", "real")
     if up.returncode != 0:
         pytest.fail(f"Failed to start the real-node cluster:\n{up.stdout}{up.stderr}", pytrace=False)
     kubeconfig = up.stdout.strip().splitlines()[-1]
@@ -61,7 +61,7 @@ def real_cluster():
     yield kubeconfig
     environment.undo()
     if started_here:
-        _cluster("down")
+        cluster_cli("down")
 
 
 @pytest.fixture(scope="session")
