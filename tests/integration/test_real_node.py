@@ -256,3 +256,13 @@ def test_up_without_containerd_fails_clearly_and_writes_nothing(tmp_path):
     assert result.returncode == 1
     assert re.search(r"Failed to up: containerd, .*ctr.* missing: run tests/cluster/build.sh", result.stderr)
     assert not (tmp_path / "cluster").exists()
+
+
+def test_up_without_root_fails_clearly_and_writes_nothing(tmp_path):
+    # A new user namespace without a uid map: the same files, but euid 65534 and no capability.
+    env = {**os.environ, "OCTO_CLUSTER_DIR": str(tmp_path / "cluster")}
+    argv = ["unshare", "--user", sys.executable, str(CLUSTER_SCRIPT), "up", "--node", "real"]
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert "Failed to up: the real node needs root" in result.stderr
+    assert not (tmp_path / "cluster").exists()
