@@ -55,7 +55,9 @@ def binary() -> str:
 
 
 def _port_is_free(port: int) -> bool:
+    """Free for a server: connections in TIME_WAIT do not count (Traefik binds with SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -6,7 +6,7 @@ import socket
 from pathlib import Path
 
 import traefik
-from conftest import STATE_DIR, cluster_cli, wait_until
+from conftest import STATE_DIR, cluster_cli, get_through_traefik, wait_until
 
 
 def listening(port: int) -> bool:
@@ -20,6 +20,8 @@ def test_stop_leaves_nothing_and_up_starts_it_again(real_cluster, traefik_port):
     config_file = STATE_DIR / "traefik" / "traefik.yml"
     assert config_file.stat().st_mode & 0o777 == 0o600  # it holds the admin token
 
+    # An answered request leaves a connection in TIME_WAIT on the port: it must not move the port.
+    assert get_through_traefik(traefik_port, "no-such-host.localtest.me")[0] == 404
     assert traefik.stop(STATE_DIR) is True
     assert wait_until("traefik to exit", lambda: not Path(f"/proc/{pid}").exists())
     assert not listening(traefik_port)
