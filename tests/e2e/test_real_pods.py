@@ -82,6 +82,11 @@ def test_samples_through_the_demo_playbook_answer_through_traefik(
     assert body["integrations"][0]["name"] == "http-orders.yaml"
     assert {"API_KEY", "HTTP_PORT", "HTTP_HOST"} <= set(body["env"])
     assert "demo-key-not-secret" not in str(body)
+    (worker,) = (name for name in running if name.startswith("octo-dep-nightly-report-1-"))
+    log = core.read_namespaced_pod_log(worker, namespace)  # through the real kubelet
+    worker_sha = sha256((SAMPLES / "nightly-report.yaml").read_text())
+    assert f"octo-runtime: integration nightly-report.yaml sha256 {worker_sha}" in log
+    assert "octo-runtime: worker running (no HTTP_PORT)" in log
 
 
 def test_a_new_definition_is_served_by_new_pods(real_cluster, core, namespace, traefik_port):
