@@ -32,8 +32,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]  # cluster_pki; images.image_builder
-import cluster_pki
+if __package__:  # imported as cluster.real_node, with tests/ on the path (pytest)
+    from . import cluster_pki
+else:  # imported by the cluster.py script, a sibling
+    sys.path.append(str(HERE.parent))  # for images.image_builder
+    import cluster_pki
 from images.image_builder import ImageError, build_image, import_image
 
 NODE_NAME = "octo-real-1"

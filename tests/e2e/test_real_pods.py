@@ -9,7 +9,7 @@ import hashlib
 import os
 import subprocess
 
-from conftest import get_through_traefik, running_containers, wait_until
+from e2e_support import get_through_traefik, running_containers, wait_until
 from images.runtime_images import CRASH_IMAGE, FLAKY_IMAGE, IMAGE, MISSING_IMAGE
 from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 

@@ -10,7 +10,7 @@ import subprocess
 import urllib.request
 
 import pytest
-from conftest import wait_until
+from e2e_support import wait_until
 from images.runtime_images import build_binary
 
 EXIT_TIMEOUT_SECONDS = 10

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import traefik
-from conftest import STATE_DIR, cluster_cli, get_through_traefik, wait_until
+from cluster import traefik
+from e2e_support import STATE_DIR, cluster_cli, get_through_traefik, wait_until
 
 
 def listening(port: int) -> bool:

@@ -7,21 +7,11 @@ import itertools
 import os
 
 import pytest
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from gcp_support import PROJECT
 from support.fake_cloud_dns import FakeCloudDns
 from support.fake_gcs import FakeGcs
 
-from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import GCP_AUTH
-
-PROJECT = "test-project"
 _names = itertools.count(1)
-
-
-def module_params(spec: dict, **values) -> dict:
-    """values validated against the module argspec (defaults applied), as AnsibleModule would give them."""
-    result = ArgumentSpecValidator({**spec, **GCP_AUTH}).validate(values)
-    assert not result.error_messages, result.error_messages
-    return result.validated_parameters
 
 
 @pytest.fixture(scope="session")

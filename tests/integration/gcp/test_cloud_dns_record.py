@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import PROJECT, module_params
+from gcp_support import PROJECT, module_params
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError

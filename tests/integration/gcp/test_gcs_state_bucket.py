@@ -6,7 +6,7 @@ import json
 import urllib.request
 
 import pytest
-from conftest import PROJECT, module_params
+from gcp_support import PROJECT, module_params
 from google.api_core import exceptions as api_errors
 from google.api_core.iam import Policy
 from google.auth.credentials import AnonymousCredentials

@@ -9,7 +9,7 @@ import stat
 import threading
 
 import pytest
-from conftest import PROJECT, module_params
+from gcp_support import PROJECT, module_params
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from support.playbook import run_tasks
