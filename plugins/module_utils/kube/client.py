@@ -25,6 +25,7 @@ try:
     import urllib3
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
+    from requests.utils import should_bypass_proxies  # what the kubernetes SDK uses: hosts, domains, CIDRs
 
     IMPORT_ERROR = None
 except ImportError as err:  # pragma: no cover - depends on the host
@@ -40,6 +41,7 @@ BACKOFF = 0.3  # seconds before the first retry, doubled for each further one
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 READ_VERBS = frozenset({"GET"})
 BODY_EXCERPT = 160  # characters of a non-JSON answer quoted in an error
+CONNECTION = "the Kubernetes connection"
 
 
 class ApiError(OctoError):
@@ -56,10 +58,16 @@ def _load_configuration(auth: dict):
     kubeconfig = auth.get("kubeconfig")
     explicit_host = auth.get("host")
     default_kubeconfig = os.path.expanduser("~/.kube/config")
+    if kubeconfig is not None and not isinstance(kubeconfig, (str, dict)):
+        raise ValidationError(CONNECTION, "kubeconfig", "must be a path or a kubeconfig mapping")
     try:
-        if kubeconfig or (not explicit_host and os.path.exists(default_kubeconfig)):
+        if isinstance(kubeconfig, dict):
+            k8s_config.load_kube_config_from_dict(
+                config_dict=kubeconfig, context=auth.get("context"), client_configuration=cfg
+            )
+        elif kubeconfig or (not explicit_host and os.path.exists(default_kubeconfig)):
             k8s_config.load_kube_config(
-                config_file=kubeconfig or default_kubeconfig,
+                config_file=os.path.expanduser(kubeconfig or default_kubeconfig),
                 context=auth.get("context"),
                 client_configuration=cfg,
             )
@@ -69,15 +77,68 @@ def _load_configuration(auth: dict):
         raise OctoError("load", "the Kubernetes configuration", str(err)) from err
     if explicit_host:
         cfg.host = explicit_host.rstrip("/")
-    if auth.get("api_key"):  # wins over the kubeconfig's token and its refresh
+    _explicit_options(cfg, auth)
+    return cfg
+
+
+def _explicit_options(cfg, auth: dict) -> None:
+    """Options given to the module win over what the kubeconfig says."""
+    if auth.get("api_key") or auth.get("username"):  # wins over the kubeconfig's token and its refresh
         cfg.refresh_api_key_hook = None
-        cfg.api_key = {"BearerToken": auth["api_key"]}
+        cfg.api_key = {"BearerToken": auth["api_key"]} if auth.get("api_key") else {}
         cfg.api_key_prefix = {"BearerToken": "Bearer"}
-    if auth.get("ca_cert"):
-        cfg.ssl_ca_cert = auth["ca_cert"]
+    for option, attribute in (
+        ("ca_cert", "ssl_ca_cert"),
+        ("client_cert", "cert_file"),
+        ("client_key", "key_file"),
+        ("proxy", "proxy"),
+        ("no_proxy", "no_proxy"),
+    ):
+        if auth.get(option):
+            setattr(cfg, attribute, auth[option])
     if auth.get("validate_certs") is not None:
         cfg.verify_ssl = bool(auth["validate_certs"])
-    return cfg
+
+
+def _validate_auth(auth: dict) -> None:
+    """Options that only work together, checked before any request."""
+    for option, partner in (
+        ("username", "password"),
+        ("password", "username"),
+        ("client_key", "client_cert"),
+    ):
+        if auth.get(option) and not auth.get(partner):
+            raise ValidationError(CONNECTION, option, f"requires {partner}")
+    if auth.get("impersonate_groups") and not auth.get("impersonate_user"):
+        raise ValidationError(CONNECTION, "impersonate_groups", "requires impersonate_user")
+
+
+def _fixed_headers(auth: dict):
+    """Headers of every request: basic auth (unless a token is given) and impersonation."""
+    headers = urllib3.HTTPHeaderDict({"Accept": "application/json", "User-Agent": "octo.platform"})
+    if auth.get("username") and not auth.get("api_key"):
+        credentials = f"{auth['username']}:{auth['password']}"
+        headers.update(urllib3.util.make_headers(basic_auth=credentials))
+    if auth.get("impersonate_user"):
+        headers["Impersonate-User"] = auth["impersonate_user"]
+    for group in auth.get("impersonate_groups") or []:
+        headers.add("Impersonate-Group", group)  # one header per group, as the API server reads them
+    return headers
+
+
+def _pool(cfg, host: str, auth: dict):
+    tls = {
+        "cert_reqs": "CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE",
+        "ca_certs": cfg.ssl_ca_cert,
+        "cert_file": cfg.cert_file,
+        "key_file": cfg.key_file,
+    }
+    no_proxy = getattr(cfg, "no_proxy", None)
+    if cfg.proxy and not (no_proxy and should_bypass_proxies(host, no_proxy=no_proxy)):
+        given = {k: v for k, v in (auth.get("proxy_headers") or {}).items() if v is not None}
+        headers = urllib3.util.make_headers(**given) if given else None
+        return urllib3.ProxyManager(cfg.proxy, num_pools=4, maxsize=8, proxy_headers=headers, **tls)
+    return urllib3.PoolManager(num_pools=4, maxsize=8, **tls)
 
 
 class Kube:
@@ -86,22 +147,15 @@ class Kube:
     def __init__(self, auth: dict):
         if IMPORT_ERROR is not None:
             raise DependencyError("kubernetes", "kubernetes", IMPORT_ERROR)
+        _validate_auth(auth)
         self._budget = _seconds(auth, "request_timeout", REQUEST_TIMEOUT)
         self._connect_timeout = _seconds(auth, "connect_timeout", CONNECT_TIMEOUT)
         cfg = _load_configuration(auth)
         self.host = cfg.host.rstrip("/")
         self._cfg = cfg
         self._auth_lock = threading.Lock()
-        tls = {
-            "cert_reqs": "CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE",
-            "ca_certs": cfg.ssl_ca_cert,
-            "cert_file": cfg.cert_file,
-            "key_file": cfg.key_file,
-        }
-        if cfg.proxy:
-            self._pool = urllib3.ProxyManager(cfg.proxy, num_pools=4, maxsize=8, **tls)
-        else:
-            self._pool = urllib3.PoolManager(num_pools=4, maxsize=8, **tls)
+        self._pool = _pool(cfg, self.host, auth)
+        self._fixed_headers = _fixed_headers(auth)
         if not cfg.verify_ssl:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.requests: Counter = Counter()
@@ -116,13 +170,13 @@ class Kube:
         return sum(n for verb, n in self.requests.items() if verb not in READ_VERBS)
 
     def _headers(self, content_type: str | None) -> dict:
-        headers = {"Accept": "application/json", "User-Agent": "octo.platform"}
+        headers = self._fixed_headers.copy()
         # Per request: the loader's hook renews an expiring token (exec plugin, service account file).
         # The SDK keeps it under BearerToken (with its prefix); older releases used "authorization".
         with self._auth_lock:
             token = self._cfg.get_api_key_with_prefix("BearerToken", alias="authorization")
         if token:
-            headers["Authorization"] = token
+            headers["Authorization"] = token  # a token wins over basic auth
         if content_type:
             headers["Content-Type"] = content_type
         return headers
@@ -274,7 +328,7 @@ def _seconds(auth: dict, option: str, default: float) -> float:
     if value is None:
         return default
     if value <= 0:
-        raise ValidationError("the Kubernetes connection", option, "must be a positive number of seconds")
+        raise ValidationError(CONNECTION, option, "must be a positive number of seconds")
     return float(value)
 
 
