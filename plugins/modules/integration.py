@@ -15,6 +15,8 @@ description:
     declare C(HTTP_PORT) the Services C(octo-dep-<id>) and C(octo-int-<slug>) (stable, shared by every deployment of
     the slug), plus the Ingress C(octo-dep-<id>) when exposed.
   - A worker (no C(HTTP_PORT) declared) gets only the ConfigMap and the Deployment.
+  - The namespace defaults to C(octo-dev) when O(namespace) is not given (also through module_defaults).
+    A namespace that does not exist is created, and the result then says C(namespace_created=true).
   - Everything is validated before the first write; an error names the offending field and never echoes a value.
   - While waiting for the rollout, progress lines (pods ready, new events) are printed live in the
     C(ansible-playbook) output. A rollout that cannot succeed fails at once with the reason and the pod events.
@@ -209,6 +211,11 @@ namespace:
   description: Namespace of the objects.
   returned: always
   type: str
+namespace_created:
+  description: The namespace did not exist and was created (in check mode - would be created).
+  returned: when the namespace is created
+  type: bool
+  sample: true
 slug:
   description: Slug of the integration.
   returned: always

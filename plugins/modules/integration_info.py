@@ -11,6 +11,8 @@ description:
   - Lists the deployments this collection manages in a namespace, optionally filtered by slug or deployment id,
     with replica counts, rollout status, image, the internal and public URLs, and optionally the recent events.
   - Reads only; never changes anything.
+  - The namespace defaults to C(octo-dev) when O(namespace) is not given (also through module_defaults);
+    this module only reads and never creates it.
 options:
   namespace:
     description: Namespace to look in.

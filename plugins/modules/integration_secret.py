@@ -9,6 +9,8 @@ short_description: Set or remove write-only integration secrets in octo-secrets
 version_added: 0.1.0
 description:
   - Writes keys of the Kubernetes Secret C(octo-secrets) that integration env bindings reference by key.
+  - The namespace defaults to C(octo-dev) when O(namespace) is not given (also through module_defaults).
+    A namespace that does not exist is created, and the result then says C(namespace_created=true).
   - Values are write-only. The module never returns, diffs or logs a value, nor a hash of one. Setting the
     same value again writes nothing (it only does a roll still pending, see below); the diff names the keys
     that change and the Deployments that roll, nothing more.
@@ -33,7 +35,7 @@ description:
     tools) never cause a roll on their own.
 options:
   namespace:
-    description: Namespace of the Secret; created when missing.
+    description: Namespace of the Secret; created when missing (C(namespace_created) in the result).
     type: str
     default: octo-dev
   values:
@@ -116,6 +118,11 @@ namespace:
   description: Namespace of the Secret.
   returned: always
   type: str
+namespace_created:
+  description: The namespace did not exist and was created (in check mode - would be created).
+  returned: when the namespace is created
+  type: bool
+  sample: true
 """
 
 from ansible.module_utils.basic import AnsibleModule

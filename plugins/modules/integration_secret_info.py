@@ -10,6 +10,8 @@ version_added: 0.1.0
 description:
   - Reads the catalog of the Secret C(octo-secrets) - key names with created and updated timestamps and who set
     them - as kept by M(octo.platform.integration_secret). Values are never returned.
+  - The namespace defaults to C(octo-dev) when O(namespace) is not given (also through module_defaults);
+    this module only reads and never creates it.
 options:
   namespace:
     description: Namespace of the Secret.

@@ -11,6 +11,8 @@ description:
   - The bulk form of M(octo.platform.integration) - same objects, validation, check mode, diff mode and secrecy -
     for dozens to hundreds of integrations in one module process.
   - Every item is validated and rendered before the first write; a bad item fails the call naming it.
+  - The namespace defaults to C(octo-dev) when O(namespace) is not given (also through module_defaults).
+    A namespace that does not exist is created, and the result then says C(namespace_created=true) for each item in it.
   - It reads with one LIST per kind and namespace for the whole set, writes only the objects that differ (with
     bounded parallelism across integrations), and waits for all rollouts together, so a run that changes nothing
     makes no write and a number of reads that does not grow with the number of integrations.
@@ -120,6 +122,7 @@ integrations:
       answer to a write was lost, and C(outcome=unchanged) that nothing was written.
     - C(applied) lists the objects written (kind, name, action) when the item had something to write.
     - C(rollout.state) is C(unknown) when the API server was lost while following the rollouts.
+    - C(namespace_created=true) on each item whose namespace did not exist and was created (in check mode - would be).
   returned: always
   type: list
   elements: dict

@@ -110,14 +110,6 @@ def read_namespace(kube: Kube, namespace: str, group: list[RenderedIntegration])
     return found
 
 
-def ensure_namespace(kube: Kube, namespace: str, check_mode: bool) -> bool:
-    if kube.get(res.NAMESPACE, namespace) is not None:
-        return False
-    if not check_mode:
-        create_namespace(kube, namespace)
-    return True
-
-
 def create_namespace(kube: Kube, namespace: str) -> None:
     kube.apply(res.NAMESPACE, {**res.NAMESPACE.header, "metadata": {"name": namespace}})
 

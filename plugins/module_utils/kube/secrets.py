@@ -17,7 +17,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.args import a
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
-from ansible_collections.octo.platform.plugins.module_utils.kube.converge import ensure_namespace
+from ansible_collections.octo.platform.plugins.module_utils.kube.converge import create_namespace
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names, secrets
 
@@ -115,12 +115,16 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
         "keys": [{"key": c.key, "action": c.op} for c in changes],
         "rolled": rolled,
     }
+    # An existing Secret means an existing namespace; a missing one is created, and the result says so.
+    new_namespace = changed and secret is None and kube.get(res.NAMESPACE, namespace) is None
+    if new_namespace:
+        result["namespace_created"] = True
     if diff:
         result["diff"] = secrets.diff_text(changes, rolled) if changed else {}
     if check_mode or not changed:
         return result
-    if secret is None:  # an existing Secret means an existing namespace
-        ensure_namespace(kube, namespace, check_mode=False)
+    if new_namespace:
+        create_namespace(kube, namespace)
     _write(kube, namespace, secret, changes, values, catalog)
     for dep in to_roll:
         patch = secrets.roll_patch(dep, catalog)
