@@ -20,6 +20,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
+from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
 
 display = Display()
 MODULE = "octo.platform.integration"
@@ -28,7 +29,7 @@ MODULE = "octo.platform.integration"
 class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
+        args = with_kubernetes_core_defaults(self._task, self._templar)
         live = (
             boolean(args.get("wait", True))
             and args.get("state", "present") == "present"

@@ -1,6 +1,6 @@
 """kubernetes.core's connection options against the real API server: client certificates, a kubeconfig
 mapping, basic auth, impersonation with RBAC, an HTTP proxy (CONNECT) and no_proxy, and their K8S_AUTH_*
-environment fallbacks through a real ansible-playbook run."""
+environment fallbacks through a real ansible-playbook run; and group/kubernetes.core.k8s module defaults."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from k8s_support import TEST_IMAGE, sample
 from kubernetes import client
-from support.playbook import run_tasks
+from support.playbook import REPO_ROOT, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
@@ -351,3 +352,86 @@ def test_an_unreachable_proxy_is_a_clear_error(kubeconfig):
     with pytest.raises(OctoError) as err:
         kube.list(res.CONFIG_MAP, "default")
     assert str(err.value).startswith(f"Failed to read ConfigMap list: cannot reach {kube.host}: ")
+
+
+# --- module defaults of kubernetes.core's group -------------------------------------------------------------
+
+# kubernetes.core's own action group (its meta/runtime.yml), all ansible-core reads of that collection to
+# resolve `group/kubernetes.core.k8s`: the collection itself is not installed here.
+KUBERNETES_CORE_RUNTIME = {
+    "requires_ansible": ">=2.15.0",
+    "action_groups": {"k8s": ["k8s", "k8s_info", "k8s_exec", "k8s_log", "k8s_scale", "k8s_service"]},
+}
+
+
+@pytest.fixture
+def kubernetes_core_metadata(tmp_path) -> dict:
+    root = tmp_path / "collections" / "ansible_collections" / "kubernetes" / "core"
+    (root / "meta").mkdir(parents=True)
+    (root / "meta" / "runtime.yml").write_text(yaml.safe_dump(KUBERNETES_CORE_RUNTIME))
+    manifest = {"collection_info": {"namespace": "kubernetes", "name": "core", "version": "6.0.0"}}
+    (root / "MANIFEST.json").write_text(json.dumps(manifest))
+    return {"ANSIBLE_COLLECTIONS_PATH": f"{tmp_path / 'collections'}:{REPO_ROOT / 'collections'}"}
+
+
+def test_kubernetes_core_group_defaults_reach_every_kubernetes_module(
+    kubeconfig, namespace, kubernetes_core_metadata
+):
+    group = {"kubeconfig": kubeconfig, "context": "octo-token", "namespace": namespace}
+    item = {"slug": "nightly-report", "deployment_id": "nr-1", "definition": sample("nightly-report")}
+    item["env"] = {"REPORT_BUCKET": "reports"}
+    tasks = [
+        {
+            "name": "secret",
+            "octo.platform.integration_secret": {"values": {"API_KEY": "group-defaults-value"}},
+        },
+        {"name": "single", "octo.platform.integration": {**item, "image": TEST_IMAGE, "wait_sleep": 1}},
+        {"name": "bulk", "octo.platform.integrations": {"integrations": [item], "image": TEST_IMAGE}},
+        {"name": "info", "octo.platform.integration_info": {}},
+        {"name": "catalog", "octo.platform.integration_secret_info": {}},
+    ]
+    block = {"module_defaults": {"group/kubernetes.core.k8s": group}, "block": tasks}
+    run = run_tasks([block], env={**NO_KUBECONFIG, **kubernetes_core_metadata})
+    assert run.rc == 0, run.output
+    for name in ("secret", "single", "catalog"):
+        assert run.task(name)["result"]["namespace"] == namespace
+    assert run.task("single")["result"]["rollout"]["state"] == "complete"
+    assert run.task("bulk")["result"]["integrations"][0]["namespace"] == namespace
+    [deployment] = run.task("info")["result"]["deployments"]
+    assert (deployment["namespace"], deployment["deployment_id"]) == (namespace, "nr-1")
+    assert [s["name"] for s in run.task("catalog")["result"]["secrets"]] == ["API_KEY"]
+
+
+def test_task_args_then_own_group_win_over_kubernetes_core_group(
+    kubeconfig, namespace, kubernetes_core_metadata
+):
+    defaults = {
+        "group/kubernetes.core.k8s": {
+            "kubeconfig": "/nonexistent/kubeconfig",
+            "namespace": "from-kubernetes-core",
+        },
+        "group/octo.platform.k8s": {"kubeconfig": kubeconfig, "namespace": "from-octo-group"},
+    }
+    block = {
+        "module_defaults": defaults,
+        "block": [
+            {"name": "own group", "octo.platform.integration_secret_info": {}},
+            {"name": "task", "octo.platform.integration_secret_info": {"namespace": namespace}},
+        ],
+    }
+    run = run_tasks([block], env={**NO_KUBECONFIG, **kubernetes_core_metadata})
+    assert run.rc == 0, run.output
+    assert run.task("own group")["result"]["namespace"] == "from-octo-group"
+    assert run.task("task")["result"]["namespace"] == namespace
+
+
+def test_kubernetes_core_group_needs_kubernetes_core_installed(kubeconfig):
+    """ansible-core refuses a module_defaults group of a collection it cannot find, before any task."""
+    block = {
+        "module_defaults": {"group/kubernetes.core.k8s": {"kubeconfig": kubeconfig}},
+        "block": [{"name": "info", "octo.platform.integration_info": {}}],
+    }
+    run = run_tasks([block])
+    assert run.rc != 0
+    assert "could not resolve the module_defaults group kubernetes.core.k8s" in run.output
+    assert run.results == []
