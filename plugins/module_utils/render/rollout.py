@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, replace
 REVISION = "deployment.kubernetes.io/revision"
 # A container may crash once and recover (a dependency not up yet): a crash loop is fatal from this restart on.
 CRASH_LOOP_FATAL_RESTARTS = 2
+# A kubelet whose Secret/ConfigMap cache has not synced yet says so and retries: not a configuration error.
+TRANSIENT_MESSAGE_PREFIXES = ("failed to sync ",)
 # Container waiting reasons that more waiting will not fix.
 FATAL_WAITING = {
     "ImagePullBackOff": "the image cannot be pulled",
@@ -77,6 +79,8 @@ def _pod_failure(pod: dict) -> tuple[str, str] | None:
         waiting = cs.get("state", {}).get("waiting") or {}
         reason = waiting.get("reason")
         if reason == "CrashLoopBackOff" and cs.get("restartCount", 0) < CRASH_LOOP_FATAL_RESTARTS:
+            continue
+        if (waiting.get("message") or "").startswith(TRANSIENT_MESSAGE_PREFIXES):
             continue
         if reason in FATAL_WAITING:
             detail = waiting.get("message") or FATAL_WAITING[reason]

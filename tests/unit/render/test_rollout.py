@@ -103,6 +103,20 @@ def test_a_container_that_crashed_once_may_still_recover():
     assert rollout.evaluate(deployment(updatedReplicas=1), sets, again).reason == "CrashLoopBackOff"
 
 
+def test_a_kubelet_cache_not_synced_yet_is_no_configuration_error():
+    sets = [replica_set("rs-new", "2")]
+    waiting = pod("p1", "rs-new", waiting="CreateContainerConfigError")
+    message = "failed to sync secret cache: timed out waiting for the condition"
+    waiting["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = message
+    assert rollout.evaluate(deployment(updatedReplicas=1), sets, [waiting]).state == "progressing"
+    message = "couldn't find key API_KEY in Secret t/octo-secrets"
+    waiting["status"]["containerStatuses"][0]["state"]["waiting"]["message"] = message
+    assert (
+        rollout.evaluate(deployment(updatedReplicas=1), sets, [waiting]).reason
+        == "CreateContainerConfigError"
+    )
+
+
 def test_transient_pull_error_keeps_waiting():
     sets = [replica_set("rs-new", "2")]
     status = rollout.evaluate(
