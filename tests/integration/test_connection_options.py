@@ -317,7 +317,7 @@ def test_proxy_tunnels_with_proxy_headers(kubeconfig, cluster, namespace, proxy)
     kube = Kube({"kubeconfig": kubeconfig, "proxy": url, "proxy_headers": headers})
     assert kube.list(res.DEPLOYMENT, namespace) == []
     [head] = proxy.seen
-    assert head[0] == f"CONNECT {cluster['server'].removeprefix('https://')} HTTP/1.1"
+    assert head[0].startswith(f"CONNECT {cluster['server'].removeprefix('https://')} HTTP/1.")  # 1.0 on 3.11
     lines = [line.lower() for line in head]
     assert "proxy-authorization: basic " + base64.b64encode(b"pu:pp").decode().lower() in lines
     assert "user-agent: octo-test" in lines
