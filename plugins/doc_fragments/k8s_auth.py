@@ -100,4 +100,5 @@ options:
     type: float
 requirements:
   - kubernetes >= 29.0.0 (Python library)
+  - urllib3 >= 2.0 (Python library)
 """
