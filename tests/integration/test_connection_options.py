@@ -110,6 +110,15 @@ def test_kubeconfig_mapping_from_module_defaults(kubeconfig, namespace):
     assert run.task("info")["result"]["deployments"] == []
 
 
+def test_kubeconfig_path_expands_home_and_variables(kubeconfig, namespace, tmp_path, monkeypatch):
+    """kubeconfig is of type raw now (path or mapping), so the module expands a path as type path did."""
+    (tmp_path / "kc").write_text(Path(kubeconfig).read_text())
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("OCTO_KC_DIR", str(tmp_path))
+    for path in ("~/kc", "$OCTO_KC_DIR/kc"):
+        assert Kube({"kubeconfig": path}).list(res.DEPLOYMENT, namespace) == []
+
+
 def test_a_kubeconfig_that_is_neither_path_nor_mapping_is_refused():
     with pytest.raises(ValidationError) as err:
         Kube({"kubeconfig": ["not", "a", "config"]})

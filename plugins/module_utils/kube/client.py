@@ -67,7 +67,7 @@ def _load_configuration(auth: dict):
             )
         elif kubeconfig or (not explicit_host and os.path.exists(default_kubeconfig)):
             k8s_config.load_kube_config(
-                config_file=os.path.expanduser(kubeconfig or default_kubeconfig),
+                config_file=os.path.expanduser(os.path.expandvars(kubeconfig or default_kubeconfig)),
                 context=auth.get("context"),
                 client_configuration=cfg,
             )
