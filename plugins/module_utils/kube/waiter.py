@@ -2,7 +2,9 @@
 
 One follower serves the modules (waiting in the module process) and the action plugin (printing live lines on
 the controller): per namespace and poll it makes one LIST each of Deployments, ReplicaSets, pods and events,
-however many deployments it follows.
+however many deployments it follows. The lists are indexed by deployment once per poll, so a poll costs
+O(objects), not O(deployments x objects). ``on_poll`` sees each poll's statuses and new events (the bulk form's
+aggregate progress lines).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ EVENT_SETTLE_TRIES = 4
 EVENT_SETTLE_SLEEP = 0.5
 
 Key = tuple[str, str]  # (namespace, deployment_id)
+# One poll's observations: {(namespace, id): (status, events new in this poll)}.
+Observed = dict[Key, tuple[rollout.RolloutStatus, list[dict]]]
 
 
 def label_selector(labels: dict) -> str:
@@ -43,39 +47,53 @@ class Watch:
     def events(self) -> list[dict]:
         return [entry["event"] for entry in self.timeline if "event" in entry]
 
-    def record(self, status: rollout.RolloutStatus, events: list[dict]) -> None:
+    def record(self, status: rollout.RolloutStatus, events: list[dict]) -> list[dict]:
+        """Adds what changed to the timeline; returns the events not seen before."""
         elapsed = self.elapsed
         line = rollout.progress_line(self.name, status)
         if line != self._last_line:
             self._last_line = line
             self.timeline.append({"t": elapsed, "status": line})
             self._on_line(line)
+        new = []
         for event in events:
             key = rollout.event_key(event)
             if key in self._seen:
                 continue
             self._seen.add(key)
+            new.append(event)
             self.timeline.append({"t": elapsed, "event": event})
             self._on_line(
                 f"{self.name}: {event['type']} {event['reason']} {event['object']}: {event['message']}"
             )
+        return new
 
 
 def follow(
-    kube, targets: list[Key], timeout: float, sleep: float, on_line: Callable[[str], None] | None = None
+    kube,
+    targets: list[Key],
+    timeout: float,
+    sleep: float,
+    on_line: Callable[[str], None] | None = None,
+    on_poll: Callable[[Observed], None] | None = None,
 ) -> dict[Key, tuple[rollout.RolloutStatus, Watch]]:
     """Poll every target together until each is done; returns {(namespace, id): (status, watch)}."""
     watches = {key: Watch(names.deployment_object_name(key[1]), on_line) for key in targets}
     done: dict[Key, tuple[rollout.RolloutStatus, Watch]] = {}
     deadline = time.monotonic() + timeout
     while True:
+        observed: Observed = {}
         for namespace in sorted({ns for ns, _ in watches.keys() - done.keys()}):
             waiting = sorted(dep_id for ns, dep_id in watches.keys() - done.keys() if ns == namespace)
             expired = time.monotonic() >= deadline
             for dep_id, status, related in _observe(kube, namespace, waiting, timeout, expired):
-                watches[(namespace, dep_id)].record(status, [rollout.summarize_event(e) for e in related])
+                key = (namespace, dep_id)
+                new = watches[key].record(status, [rollout.summarize_event(e) for e in related])
+                observed[key] = (status, new)
                 if status.done:
-                    done[(namespace, dep_id)] = (status, watches[(namespace, dep_id)])
+                    done[key] = (status, watches[key])
+        if on_poll:
+            on_poll(observed)
         if len(done) == len(watches):
             return done
         time.sleep(max(0.0, min(sleep, deadline - time.monotonic())))
@@ -91,18 +109,41 @@ def _observe(kube, namespace: str, waiting: list[str], timeout: float, expired: 
         d["metadata"].get("labels", {}).get(names.LABEL_DEPLOYMENT): d
         for d in kube.list(res.DEPLOYMENT, namespace, label_selector=selector)
     }
-    replica_sets = kube.list(res.REPLICA_SET, namespace, label_selector=pod_selector)
-    pods = kube.list(res.POD, namespace, label_selector=pod_selector)
-    events = kube.list(res.EVENT, namespace)
+    replica_sets = by_deployment(kube.list(res.REPLICA_SET, namespace, label_selector=pod_selector))
+    pods = by_deployment(kube.list(res.POD, namespace, label_selector=pod_selector))
+    events = by_involved_uid(kube.list(res.EVENT, namespace))
     for dep_id in waiting:
         deployment = deployments.get(dep_id)
-        status = rollout.evaluate(deployment, replica_sets, pods)
+        mine_rs, mine_pods = replica_sets.get(dep_id, []), pods.get(dep_id, [])
+        status = rollout.evaluate(deployment, mine_rs, mine_pods)
         if not status.done and expired:
             status = rollout.timed_out(status, timeout)
-        related = (
-            events_of(kube, namespace, status, deployment, replica_sets, pods, events) if deployment else []
-        )
+        related = []
+        if deployment:
+            candidates = [
+                e for obj in [deployment, *mine_rs, *mine_pods] for e in events.get(uid_of(obj), [])
+            ]
+            related = events_of(kube, namespace, status, deployment, mine_rs, mine_pods, candidates)
         yield dep_id, status, related
+
+
+def uid_of(obj: dict) -> str | None:
+    return obj["metadata"].get("uid")
+
+
+def by_deployment(objects: list[dict]) -> dict[str, list[dict]]:
+    """Objects grouped by their deployment label (pods and ReplicaSets carry it from the pod template)."""
+    grouped: dict[str, list[dict]] = {}
+    for obj in objects:
+        grouped.setdefault((obj["metadata"].get("labels") or {}).get(names.LABEL_DEPLOYMENT), []).append(obj)
+    return grouped
+
+
+def by_involved_uid(events: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for event in events:
+        grouped.setdefault((event.get("involvedObject") or {}).get("uid"), []).append(event)
+    return grouped
 
 
 def events_of(kube, namespace, status, deployment, replica_sets, pods, events) -> list[dict]:
