@@ -90,12 +90,14 @@ def private_data_dir(root: Path, collections: Path, credential: dict, extravars:
     ca_file = root / "env" / "k8s-ca.crt"
     ca_file.write_bytes(base64.b64decode(credential["ca"]))
     (root / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    (root / "env" / "cmdline").write_text("-vvv")  # verbose jobs show each module's invocation in the events
     envvars = {
         "K8S_AUTH_HOST": credential["server"],
         "K8S_AUTH_API_KEY": credential["token"],
         "K8S_AUTH_SSL_CA_CERT": str(ca_file),
         "K8S_AUTH_VERIFY_SSL": "True",
         "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_INJECT_INVOCATION": "True",  # ansible-core 2.21+ leaves the module arguments out by default
     }
     (root / "env" / "envvars").write_text(yaml.safe_dump(envvars))
     return root
@@ -155,6 +157,9 @@ def test_integrations_playbook_as_an_awx_job(kube_client, collections, credentia
     written = ok_result(secret_job, "Write the API key")
     assert written["changed"] is True
     assert written["namespace_created"] is True
+    assert written["invocation"]["module_args"]["values"] == {
+        "API_KEY": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    }
     stored = client.CoreV1Api(kube_client).read_namespaced_secret("octo-secrets", awx_namespace)
     assert base64.b64decode(stored.data["API_KEY"]).decode() == sentinel
 
@@ -172,6 +177,7 @@ def test_integrations_playbook_as_an_awx_job(kube_client, collections, credentia
     assert item["namespace"] == awx_namespace and "namespace_created" not in item
     assert {"kind": "Deployment", "name": "octo-dep-http-orders-awx", "action": "create"} in item["objects"]
     assert item["rollout"]["state"] == "complete"
+    assert deployed["invocation"]["module_args"]["api_key"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     [stats] = [e for e in events(deploy_job) if e["event"] == "playbook_on_stats"]
     assert stats["event_data"]["changed"] == {"localhost": 1}
 
