@@ -11,7 +11,7 @@ from __future__ import annotations
 import getpass
 import secrets as pysecrets
 import socket
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
@@ -25,7 +25,7 @@ ROLL_MANAGER = "octo.platform-secrets"
 
 
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: UP017 - datetime.UTC is 3.11+
 
 
 def _actor(params: dict) -> str:

@@ -10,9 +10,15 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import yaml
-
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import DependencyError
 from ansible_collections.octo.platform.plugins.module_utils.render.names import is_env_name
+
+try:
+    import yaml
+
+    IMPORT_ERROR = None
+except ImportError as err:
+    IMPORT_ERROR = err
 
 HTTP_PORT = "HTTP_PORT"
 HTTP_HOST = "HTTP_HOST"
@@ -56,6 +62,8 @@ def parse_definition(text: object, fail: Fail) -> Definition:
         raise fail("definition", "must be non-empty YAML text")
     if len(text.encode("utf-8")) > MAX_DEFINITION_BYTES:
         raise fail("definition", f"is larger than {MAX_DEFINITION_BYTES} bytes (the ConfigMap limit)")
+    if IMPORT_ERROR is not None:
+        raise DependencyError("yaml", "PyYAML", IMPORT_ERROR)
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as err:
@@ -92,7 +100,7 @@ def _declaration(entry: object, field: str, fail: Fail) -> EnvDeclaration:
     if not isinstance(required, bool):
         raise fail(f"{field}.required", "must be true or false")
     default = entry.get("default")
-    if default is not None and (isinstance(default, bool) or not isinstance(default, str | int | float)):
+    if default is not None and (isinstance(default, bool) or not isinstance(default, (str, int, float))):
         raise fail(f"{field}.default", f"must be a string or a number, got {_type_name(default)}")
     return EnvDeclaration(name, required, None if default is None else str(default))
 
@@ -110,7 +118,7 @@ def _check_http_port(definition: Definition, fail: Fail) -> None:
         raise fail(f"definition.env[{index}].default", f"{HTTP_PORT} must be a port number in 1..65535")
 
 
-def _yaml_problem(err: yaml.YAMLError) -> str:
+def _yaml_problem(err: Exception) -> str:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None) or getattr(err, "context", None) or "cannot be parsed"
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -103,7 +103,7 @@ def scalar_text(value: object, field: str, fail: Fail, hint: str) -> str:
     """A string, number or boolean as Kubernetes text: booleans ``true``/``false``, numbers as written."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int):
+    if isinstance(value, (str, int)):
         return str(value)
     if isinstance(value, float) and math.isfinite(value):
         return repr(value)

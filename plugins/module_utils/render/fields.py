@@ -36,7 +36,7 @@ def decode(segment: str) -> tuple:
     """One fieldsV1 key as a path segment."""
     if segment == ".":
         return SELF
-    prefix, _, rest = segment.partition(":")
+    prefix, _sep, rest = segment.partition(":")
     if prefix == "f":
         return "f", rest
     if prefix == "k":
@@ -111,4 +111,4 @@ def describe_entry(path: tuple) -> str:
 
 
 def _label(kind: str, value) -> str:
-    return "/".join(str(v) for _, v in value) if kind == "k" else str(value)
+    return "/".join(str(v) for _field, v in value) if kind == "k" else str(value)

@@ -142,7 +142,7 @@ def repair_patch(desired: dict, actual: dict) -> list[dict]:
     """
     replacements = [
         {"op": "replace", "path": _pointer(entry.pointer), "value": entry.desired}
-        for _, entry in rekeyed(differences(desired, actual))
+        for _extra, entry in rekeyed(differences(desired, actual))
     ]
     if not replacements:
         return []
@@ -171,7 +171,7 @@ def project(actual, shape, path: tuple = ()):
             matched = [shape[index] if index < len(shape) else None for index in range(len(actual))]
         return [
             have if want is None else project(have, want, path)
-            for have, want in zip(actual, matched, strict=True)
+            for have, want in zip(actual, matched)  # noqa: B905 - same length; strict= needs Python 3.10
         ]
     return actual
 
@@ -201,7 +201,7 @@ def _equal(desired, actual) -> bool:
         return (
             isinstance(actual, list)
             and len(desired) == len(actual)
-            and all(is_subset(want, have) for want, have in zip(desired, actual, strict=True))
+            and all(is_subset(want, have) for want, have in zip(desired, actual))  # noqa: B905 - lengths checked; Python 3.9
         )
     return not isinstance(desired, dict) and _scalar_equal(desired, actual)
 
@@ -217,8 +217,8 @@ def _is_empty(value) -> bool:
 def _scalar_equal(desired, actual) -> bool:
     if isinstance(desired, bool) or isinstance(actual, bool):
         return type(desired) is type(actual) and desired == actual
-    if isinstance(desired, int | float) and isinstance(actual, str):
+    if isinstance(desired, (int, float)) and isinstance(actual, str):
         return str(desired) == actual
-    if isinstance(desired, str) and isinstance(actual, int | float):
+    if isinstance(desired, str) and isinstance(actual, (int, float)):
         return desired == str(actual)
     return desired == actual

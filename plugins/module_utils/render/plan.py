@@ -160,7 +160,7 @@ def _restoring(found: list[Difference], owned: dict) -> list[tuple[Difference, D
 
 def _staying(found: list[Difference], owned: dict) -> list[Difference]:
     """Extra entries the apply leaves in place: other managers' (or nobody's), except those being restored."""
-    replaced = {extra.path for extra, _ in _restoring(found, owned)}
+    replaced = {extra.path for extra, _entry in _restoring(found, owned)}
     return [d for d in found if d.kind == "extra" and d.path not in replaced and not _is_ours(owned, d)]
 
 

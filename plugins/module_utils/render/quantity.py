@@ -45,7 +45,7 @@ class Quantity:
 
 def parse(text: object) -> Quantity:
     """A quantity from a string (or an int or float, as YAML gives numbers); ValueError says what is wrong."""
-    if isinstance(text, bool) or not isinstance(text, str | int | float):
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise ValueError("must be a string such as 500m, 1.5 or 256Mi")
     if isinstance(text, float) and not math.isfinite(text):
         raise ValueError("must be a finite number")
