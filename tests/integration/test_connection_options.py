@@ -380,7 +380,11 @@ def kubernetes_core_metadata(tmp_path) -> dict:
     (root / "meta" / "runtime.yml").write_text(yaml.safe_dump(KUBERNETES_CORE_RUNTIME))
     manifest = {"collection_info": {"namespace": "kubernetes", "name": "core", "version": "6.0.0"}}
     (root / "MANIFEST.json").write_text(json.dumps(manifest))
-    return {"ANSIBLE_COLLECTIONS_PATH": f"{tmp_path / 'collections'}:{REPO_ROOT / 'collections'}"}
+    # The ansible package (bench) ships the real kubernetes.core: not scanning sys.path keeps this one.
+    return {
+        "ANSIBLE_COLLECTIONS_PATH": f"{tmp_path / 'collections'}:{REPO_ROOT / 'collections'}",
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
+    }
 
 
 def test_kubernetes_core_group_defaults_reach_every_kubernetes_module(
@@ -440,7 +444,9 @@ def test_kubernetes_core_group_needs_kubernetes_core_installed(kubeconfig):
         "module_defaults": {"group/kubernetes.core.k8s": {"kubeconfig": kubeconfig}},
         "block": [{"name": "info", "octo.platform.integration_info": {}}],
     }
-    run = run_tasks([block])
+    run = run_tasks(
+        [block], env={"ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False"}
+    )  # as without the ansible package
     assert run.rc != 0
     assert "could not resolve the module_defaults group kubernetes.core.k8s" in run.output
     assert run.results == []
