@@ -10,10 +10,10 @@ CLUSTER := $(PY) tests/cluster/cluster.py
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv cluster cluster-down demo test test-compat unit integration lint bench clean
+.PHONY: help venv cluster cluster-down demo test test-compat unit integration lint sanity bench clean
 
 help:
-	@echo "make demo | test | lint | unit | integration | cluster | cluster-down | bench | clean"
+	@echo "make demo | test | lint | sanity | unit | integration | cluster | cluster-down | bench | clean"
 
 $(STAMP): requirements.txt requirements-test.txt requirements-dev.txt
 	@test -x $(PY) || "$$(scripts/pick-python)" -m venv $(VENV)
@@ -54,6 +54,11 @@ lint: $(STAMP)
 	yamllint -s .
 	ansible-lint --profile production
 
+# ansible-test sanity + units (newest ansible-core and 2.19) and galaxy-importer on the built tarball.
+sanity: $(STAMP) $(COMPAT_STAMP)
+	tests/sanity/run.sh $(VENV) --importer
+	tests/sanity/run.sh $(COMPAT_VENV)
+
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
@@ -61,7 +66,7 @@ integration: $(STAMP)
 	@tests/cluster/build.sh
 	$(PY) -m pytest tests/integration
 
-test: lint $(COMPAT_STAMP)
+test: lint sanity $(COMPAT_STAMP)
 	@tests/cluster/build.sh
 	$(PY) -m pytest tests/unit tests/integration tests/e2e
 	@echo "== again on the support floor: $$($(COMPAT_VENV)/bin/ansible --version | head -1), $$($(COMPAT_VENV)/bin/python -V)"

@@ -50,19 +50,13 @@ options:
     type: dict
     suboptions:
       requests:
-        description: Amounts the scheduler reserves, by resource name.
+        description:
+          - Amounts the scheduler reserves, by resource name - C(cpu) (C(1) is one core), C(memory) and
+            C(ephemeral-storage) (bytes). Another key is an error.
         type: dict
-        suboptions:
-          cpu: {description: CPU (C(1) is one core)., type: raw}
-          memory: {description: Memory in bytes., type: raw}
-          ephemeral-storage: {description: Local ephemeral storage in bytes., type: raw}
       limits:
-        description: Upper bounds, by resource name (at least the request).
+        description: Upper bounds, by the same resource names (at least the request).
         type: dict
-        suboptions:
-          cpu: {description: CPU (C(1) is one core)., type: raw}
-          memory: {description: Memory in bytes., type: raw}
-          ephemeral-storage: {description: Local ephemeral storage in bytes., type: raw}
   probes:
     description:
       - Health probes of a network service (one declaring C(HTTP_PORT)); a worker has none, so setting this for a

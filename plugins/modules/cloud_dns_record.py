@@ -97,7 +97,7 @@ attributes:
 requirements:
   - google-cloud-dns >= 0.35.0 (Python library)
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -61,7 +61,7 @@ attributes:
 requirements:
   - google-cloud-storage >= 2.16.0 (Python library)
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

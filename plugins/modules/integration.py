@@ -88,6 +88,7 @@ attributes:
     support: full
     description: Shows a YAML before/after of each object that changes (server-managed fields left out).
   action_group:
+    description: Use C(group/octo.platform.k8s) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [octo.platform.k8s]
 notes:
@@ -113,7 +114,7 @@ notes:
   - With a local connection, O(wait=true) is followed on the controller over one API connection (live lines);
     with a remote connection the module waits on the remote host.
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

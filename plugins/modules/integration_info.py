@@ -39,10 +39,11 @@ attributes:
     support: none
     description: Nothing to diff.
   action_group:
+    description: Use C(group/octo.platform.k8s) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [octo.platform.k8s]
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -72,9 +73,9 @@ deployments:
     ready: {description: Ready pods., type: int}
     updated: {description: Pods of the current revision., type: int}
     available: {description: Available pods., type: int}
-    rollout: {description: Rollout status (state progressing, complete or failed, with message and reason)., type: dict}
-    internal_url: {description: Stable in-cluster URL, null for a worker., type: str}
-    public_url: {description: Public URL when exposed, else null., type: str}
+    rollout: {description: "Rollout status: state (progressing, complete or failed), message and reason.", type: dict}
+    internal_url: {description: Stable in-cluster URL (null for a worker)., type: str}
+    public_url: {description: Public URL when exposed (else null)., type: str}
     exposed: {description: Whether an Ingress publishes it., type: bool}
     events: {description: Latest events (only with O(events=true))., type: list, elements: dict}
   sample:

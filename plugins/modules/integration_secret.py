@@ -72,12 +72,13 @@ attributes:
     support: full
     description: Names the keys that change and the deployments that roll; never a value.
   action_group:
+    description: Use C(group/octo.platform.k8s) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [octo.platform.k8s]
 notes:
   - "Put C(no_log: true) on tasks whose variables hold secret values, so that loops and errors never show them."
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -100,8 +101,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-keys:
-  description: Each key named in the call and what happened to it (create, update, delete, none).
+key_actions:
+  description:
+    - Each key named in the call and what happened to it (create, update, delete, none).
+    - Named C(keys) in earlier versions, which Jinja cannot read as C(result.keys) (the mapping method).
   returned: always
   type: list
   elements: dict

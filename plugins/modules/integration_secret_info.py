@@ -27,10 +27,11 @@ attributes:
     support: none
     description: Nothing to diff.
   action_group:
+    description: Use C(group/octo.platform.k8s) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [octo.platform.k8s]
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -86,12 +86,13 @@ attributes:
     support: full
     description: Shows a YAML before/after of each object that changes.
   action_group:
+    description: Use C(group/octo.platform.k8s) in C(module_defaults) to set defaults for this module.
     support: full
     membership: [octo.platform.k8s]
 notes:
   - Progress is not printed while waiting; each item's result carries its status timeline.
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -69,7 +69,7 @@ requirements:
   - cryptography >= 42.0 (Python library)
   - google-cloud-storage >= 2.16.0 (Python library, for O(backend=gcs))
 author:
-  - octo.platform maintainers
+  - octo.platform maintainers (!UNKNOWN)
 """
 
 EXAMPLES = r"""

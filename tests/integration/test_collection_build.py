@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 from support.playbook import REPO_ROOT, ansible_bin
@@ -33,7 +34,13 @@ def test_build_install_and_render_docs(tmp_path):
     assert installed.returncode == 0, installed.stderr
     root = target / "ansible_collections" / "octo" / "platform"
     assert (root / "meta" / "runtime.yml").exists()
-    assert not (root / "tests").exists() and not (root / ".venv").exists()
+    assert not (root / ".venv").exists() and not (root / "Makefile").exists()
+    # Of tests/, only the sanity ignore files ship: Automation Hub runs ansible-test sanity on the tarball.
+    shipped_tests = sorted(str(p.relative_to(root)) for p in (root / "tests").rglob("*") if p.is_file())
+    assert shipped_tests and all(re.fullmatch(r"tests/sanity/ignore-2\.\d+\.txt", p) for p in shipped_tests)
+    # What galaxy-importer requires: a license file matching galaxy.yml's and a README in every role.
+    assert "Apache License" in (root / "LICENSE").read_text()
+    assert all((role / "README.md").is_file() for role in (root / "roles").iterdir())
 
     assert MODULES
     for module in MODULES:

@@ -73,7 +73,7 @@ def test_value_never_leaves_the_secret_data(kubeconfig, namespace, kube):
     value = sentinel()
     result = secrets.converge(secret_params(kubeconfig, namespace, values={"API_KEY": value}), diff=True)
     assert result["changed"] is True
-    assert result["keys"] == [{"key": "API_KEY", "action": "create"}]
+    assert result["key_actions"] == [{"key": "API_KEY", "action": "create"}]
     assert value not in json.dumps(result)
 
     stored = kube.get(res.SECRET, "octo-secrets", namespace)
@@ -96,7 +96,7 @@ def test_same_value_is_unchanged_and_rotation_updates_the_timestamp(kubeconfig, 
     rotated = secrets.converge(
         secret_params(kubeconfig, namespace, values={"API_KEY": sentinel()}), diff=True
     )
-    assert rotated["keys"] == [{"key": "API_KEY", "action": "update"}]
+    assert rotated["key_actions"] == [{"key": "API_KEY", "action": "update"}]
     assert rotated["diff"]["after"] == "API_KEY: (changed value)\n"
 
 
@@ -146,7 +146,7 @@ def test_removing_a_bound_key_needs_force(kubeconfig, namespace, kube):
     with pytest.raises(ValidationError, match="octo-dep-uses-a"):
         secrets.converge(secret_params(kubeconfig, namespace, remove=["KEY_A"]))
     removed = secrets.converge(secret_params(kubeconfig, namespace, remove=["KEY_A"], force=True))
-    assert removed["keys"] == [{"key": "KEY_A", "action": "delete"}]
+    assert removed["key_actions"] == [{"key": "KEY_A", "action": "delete"}]
     assert "KEY_A" not in (kube.get(res.SECRET, "octo-secrets", namespace).get("data") or {})
 
 
@@ -208,7 +208,7 @@ def test_rotation_killed_before_the_roll_is_rolled_by_the_next_run(kubeconfig, n
     late = generation(kube, namespace, "late")
 
     again = secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": rotated}))
-    assert again["keys"] == [{"key": "KEY_A", "action": "none"}]
+    assert again["key_actions"] == [{"key": "KEY_A", "action": "none"}]
     assert again["changed"] is True and again["rolled"] == ["octo-dep-uses-a"]
     assert generation(kube, namespace, "uses-a") == before + 1
     assert generation(kube, namespace, "late") == late
@@ -227,7 +227,7 @@ def test_roll_false_leaves_the_roll_for_a_later_run(kubeconfig, namespace, kube)
     assert secrets.converge(secret_params(kubeconfig, namespace, values={"KEY_A": value}, roll=False)) == {
         **skipped,
         "changed": False,
-        "keys": [{"key": "KEY_A", "action": "none"}],
+        "key_actions": [{"key": "KEY_A", "action": "none"}],
     }
 
     params = secret_params(kubeconfig, namespace, values={"KEY_A": value, "KEY_B": sentinel()})

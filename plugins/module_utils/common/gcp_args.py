@@ -72,7 +72,7 @@ PLATFORM_CREDENTIALS = {
     "object_name": {"type": "str", "default": "octo/platform-credentials.json.enc"},
     "encryption_key": {"type": "str", "no_log": True, "fallback": (env_fallback, ["OCTO_STATE_KEY"])},
     "oidc_client_secret": {"type": "str", "no_log": True},
-    "secret_bytes": {"type": "int", "default": 32},
+    "secret_bytes": {"type": "int", "default": 32, "no_log": False},  # a length
     "conflict_retries": {"type": "int", "default": 3},
 }
 

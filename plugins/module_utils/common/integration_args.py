@@ -13,14 +13,12 @@ SHARED = {
     "base_domain": {"type": "str", "fallback": (env_fallback, ["OCTO_BASE_DOMAIN"])},
     "tls_mode": {"type": "str", "default": "http01", "choices": ["http01", "wildcard", "none"]},
     "cluster_issuer": {"type": "str", "default": "letsencrypt-prod"},
-    "wildcard_secret": {"type": "str", "default": "octo-wildcard-tls"},
+    "wildcard_secret": {"type": "str", "default": "octo-wildcard-tls", "no_log": False},  # a Secret's name
     "ingress_class": {"type": "str", "default": "traefik"},
 }
 
-# Quantities may be numbers or strings ("500m", 0.5, "256Mi"): the render layer parses and canonicalizes them.
-QUANTITIES = {name: {"type": "raw"} for name in ("cpu", "memory", "ephemeral-storage")}
 TOLERATION = {
-    "key": {"type": "str"},
+    "key": {"type": "str", "no_log": False},  # a taint key
     "operator": {"type": "str", "choices": ["Equal", "Exists"]},
     "value": {"type": "raw"},
     "effect": {"type": "str", "choices": ["NoSchedule", "PreferNoSchedule", "NoExecute"]},
@@ -47,8 +45,10 @@ DEPLOYMENT = {
     "resources": {
         "type": "dict",
         "options": {
-            "requests": {"type": "dict", "options": QUANTITIES},
-            "limits": {"type": "dict", "options": QUANTITIES},
+            # Keys cpu, memory, ephemeral-storage (not Python names, so no suboptions): the render layer
+            # checks the names, parses the quantities ("500m", 0.5, "256Mi") and canonicalizes them.
+            "requests": {"type": "dict"},
+            "limits": {"type": "dict"},
         },
     },
     "node_selector": {"type": "dict"},

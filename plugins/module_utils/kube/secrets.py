@@ -112,7 +112,7 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
     result = {
         "changed": changed,
         "namespace": namespace,
-        "keys": [{"key": c.key, "action": c.op} for c in changes],
+        "key_actions": [{"key": c.key, "action": c.op} for c in changes],
         "rolled": rolled,
     }
     # An existing Secret means an existing namespace; a missing one is created, and the result says so.

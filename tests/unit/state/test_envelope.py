@@ -11,8 +11,11 @@ from ansible_collections.octo.platform.plugins.module_utils.state import envelop
 KEY = os.urandom(32)
 
 
+# Named ids: the key is random, and ids made from it differ between pytest-xdist workers (ansible-test units).
 @pytest.mark.parametrize(
-    "text", [base64.b64encode(KEY).decode(), base64.urlsafe_b64encode(KEY).decode().rstrip("="), KEY.hex()]
+    "text",
+    [base64.b64encode(KEY).decode(), base64.urlsafe_b64encode(KEY).decode().rstrip("="), KEY.hex()],
+    ids=["base64", "base64url", "hex"],
 )
 def test_parse_key_accepts_base64_urlsafe_and_hex(text):
     assert envelope.parse_key(text) == KEY
