@@ -61,7 +61,7 @@ class Progress:
             self._emit(line)
 
     def on_poll(self, observed: dict) -> None:
-        for key, (status, _) in observed.items():
+        for key, (status, _watch) in observed.items():
             if status.state == "complete":
                 self._state[key] = "ready"
             elif status.state == "failed":

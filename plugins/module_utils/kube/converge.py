@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
-import yaml
-
-from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import (
+    DependencyError,
+    OctoError,
+    ValidationError,
+)
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.apply import apply_action
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
@@ -31,6 +33,13 @@ from ansible_collections.octo.platform.plugins.module_utils.render.set_plan impo
     label_of,
     plan_set,
 )
+
+try:
+    import yaml
+
+    IMPORT_ERROR = None
+except ImportError as err:
+    IMPORT_ERROR = err
 
 MANAGED_SELECTOR = label_selector({names.LABEL_MANAGED_BY: names.MANAGED_BY})
 
@@ -146,6 +155,8 @@ def object_report(the_plan: Plan) -> list[dict]:
 
 
 def _yaml(obj: dict) -> str:
+    if IMPORT_ERROR is not None:
+        raise DependencyError("yaml", "PyYAML", IMPORT_ERROR)
     return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False) if obj else ""
 
 

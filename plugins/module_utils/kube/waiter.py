@@ -83,7 +83,7 @@ def follow(
     deadline = time.monotonic() + timeout
     while True:
         observed: Observed = {}
-        for namespace in sorted({ns for ns, _ in watches.keys() - done.keys()}):
+        for namespace in sorted({ns for ns, _dep_id in watches.keys() - done.keys()}):
             waiting = sorted(dep_id for ns, dep_id in watches.keys() - done.keys() if ns == namespace)
             expired = time.monotonic() >= deadline
             for dep_id, status, related in _observe(kube, namespace, waiting, timeout, expired):
@@ -150,7 +150,7 @@ def events_of(kube, namespace, status, deployment, replica_sets, pods, events) -
     """Events related to a deployment. When the status names a failing pod, wait briefly (bounded) for the
     Warning event about it: a kubelet posts it a moment after the pod status that shows the failure."""
     related = rollout.related_events(events, deployment, replica_sets, pods)
-    for _ in range(EVENT_SETTLE_TRIES if status.state == "failed" and status.pod else 0):
+    for _try in range(EVENT_SETTLE_TRIES if status.state == "failed" and status.pod else 0):
         if any(e.get("type") == "Warning" and e["involvedObject"].get("name") == status.pod for e in related):
             break
         time.sleep(EVENT_SETTLE_SLEEP)
