@@ -390,7 +390,7 @@ def kubernetes_core_metadata(tmp_path) -> dict:
 def test_kubernetes_core_group_defaults_reach_every_kubernetes_module(
     kubeconfig, namespace, kubernetes_core_metadata
 ):
-    group = {"kubeconfig": kubeconfig, "context": "octo-token", "namespace": namespace}
+    group = {"kubeconfig": kubeconfig, "context": "octo-token", "namespace": "{{ test_namespace }}"}
     item = {"slug": "nightly-report", "deployment_id": "nr-1", "definition": sample("nightly-report")}
     item["env"] = {"REPORT_BUCKET": "reports"}
     tasks = [
@@ -404,7 +404,8 @@ def test_kubernetes_core_group_defaults_reach_every_kubernetes_module(
         {"name": "catalog", "octo.platform.integration_secret_info": {}},
     ]
     block = {"module_defaults": {"group/kubernetes.core.k8s": group}, "block": tasks}
-    run = run_tasks([block], env={**NO_KUBECONFIG, **kubernetes_core_metadata})
+    env = {**NO_KUBECONFIG, **kubernetes_core_metadata}
+    run = run_tasks([block], env=env, extra_vars={"test_namespace": namespace})
     assert run.rc == 0, run.output
     for name in ("secret", "single", "catalog"):
         assert run.task(name)["result"]["namespace"] == namespace
