@@ -1,11 +1,15 @@
-"""`make bench`: converge N integrations four ways against the local cluster and compare.
+"""`make bench`: converge N integrations with equal-work approaches against the local cluster and compare.
 
-(a) octo.platform.integrations, one task for the whole set (waits for rollouts, as it does by default)
-(b) octo.platform.integration in a loop, one task run per integration (wait: false)
-(c) kubernetes.core.k8s in a loop, one task run per integration, on the same rendered objects (wait: false)
-(d) kubectl apply -f on a directory of the same rendered objects
-Each: first deploy into a fresh namespace, then a no-op re-run. Requests are counted from the API server's
-audit log (requests of the admin user, without the node stand-in's). Ratios are against (a) in the same run.
+Rows, each measured in the same run (first deploy into a fresh namespace, then a no-op re-run):
+  octo.platform.integrations, one task, with wait: false and with wait: true;
+  kubectl apply -f dir, alone and followed by kubectl wait --for=condition=Available on every Deployment;
+  kubernetes.core.k8s, one task with every object, with its default (strategic-merge PATCH), apply: true and
+  server_side_apply, each with and without wait.
+Fair order: the approaches run in a random order per N; before every measured run the cluster settles (no
+namespace terminating, every pod Running and Ready, every Deployment and ReplicaSet at its desired replicas).
+A row is the median of 3 runs when its first run takes under 30 s, else the one run (marked). Each run reports
+wall time, CPU seconds of the whole process tree, the peak RSS of its largest process, the load average at its
+start, and the admin user's API reads and writes from the API server's audit log (the node stand-in's excluded).
 """
 
 from __future__ import annotations
@@ -13,17 +17,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "collections"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from report import write_report
 
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
@@ -38,12 +48,31 @@ KUBECONFIG = str(CLUSTER_DIR / "kubeconfig")
 AUDIT_LOG = CLUSTER_DIR / "logs" / "audit.log"
 IMAGE = "registry.local/octo:1.0"
 BASE_DOMAIN = "octo.example.com"
+REPLICAS = 2  # as the local inventory's samples: 2,000 pods at N=1000
 SAMPLES = {
     "http-orders": ({"API_KEY": "k"}, True),
     "fulfilment": ({"WAREHOUSE_DSN": "pg://x"}, False),
     "nightly-report": ({"REPORT_BUCKET": "b"}, False),
 }
 READ_VERBS = {"get", "list", "watch"}
+REPEAT_BELOW_SECONDS = 30
+RUNS = 3
+SETTLE_TIMEOUT = 900
+WAIT_TIMEOUT = 900
+APPROACHES = {
+    "ours": "octo.platform.integrations, one task, wait: false",
+    "ours-wait": "octo.platform.integrations, one task, wait: true",
+    "kubectl": "kubectl apply -f dir",
+    "kubectl-wait": "kubectl apply -f dir + kubectl wait Available",
+    "k8s": "kubernetes.core.k8s, one task (strategic-merge PATCH)",
+    "k8s-wait": "kubernetes.core.k8s, one task (strategic-merge PATCH), wait",
+    "k8s-apply": "kubernetes.core.k8s, one task, apply: true",
+    "k8s-apply-wait": "kubernetes.core.k8s, one task, apply: true, wait",
+    "k8s-ssa": "kubernetes.core.k8s, one task, server_side_apply",
+    "k8s-ssa-wait": "kubernetes.core.k8s, one task, server_side_apply, wait",
+}
+# The equal-work kubectl row of each approach, for the ratio column.
+BASELINE = {a: ("kubectl-wait" if a.endswith("-wait") else "kubectl") for a in APPROACHES}
 
 
 def items(count: int) -> list[dict]:
@@ -60,6 +89,7 @@ def items(count: int) -> list[dict]:
                 "definition": (ROOT / "samples" / f"{sample}.yaml").read_text(),
                 "env": env,
                 "expose": expose,
+                "replicas": REPLICAS,
             }
         )
     return made
@@ -73,6 +103,7 @@ def rendered_objects(item: dict, namespace: str) -> list[dict]:
         definition=item["definition"],
         image=IMAGE,
         namespace=namespace,
+        replicas=item["replicas"],
         bindings={k: {"value": v} for k, v in item["env"].items()},
         expose=item["expose"],
         base_domain=BASE_DOMAIN,
@@ -81,58 +112,11 @@ def rendered_objects(item: dict, namespace: str) -> list[dict]:
     return render(request).objects
 
 
-def playbook(work: Path, name: str, tasks: list[dict]) -> Path:
-    play = [{"name": name, "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
+def playbook(work: Path, name: str, task: dict) -> Path:
+    play = [{"name": name, "hosts": "localhost", "gather_facts": False, "tasks": [{"name": name, **task}]}]
     path = work / f"{name}.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     return path
-
-
-def commands(work: Path, approach: str, count: int, namespace: str) -> list[str]:
-    batch = items(count)
-    (work / "vars.json").write_text(json.dumps({"batch": batch, "ns": namespace}))
-    ansible = [*ansible_playbook(), "-e", f"@{work / 'vars.json'}"]
-    common = {"kubeconfig": KUBECONFIG, "namespace": "{{ ns }}"}
-    if approach == "a":
-        task = {
-            "octo.platform.integrations": {
-                **common,
-                "image": IMAGE,
-                "base_domain": BASE_DOMAIN,
-                "tls_mode": "none",
-                "integrations": "{{ batch }}",
-            }
-        }
-        return [*ansible, str(playbook(work, "bulk", [{"name": "bulk", **task}]))]
-    if approach == "b":
-        args = {
-            **common,
-            "image": IMAGE,
-            "base_domain": BASE_DOMAIN,
-            "tls_mode": "none",
-            "wait": False,
-            "slug": "{{ item.slug }}",
-            "deployment_id": "{{ item.deployment_id }}",
-            "definition": "{{ item.definition }}",
-            "env": "{{ item.env }}",
-            "expose": "{{ item.expose }}",
-        }
-        task = {"name": "single", "octo.platform.integration": args, "loop": "{{ batch }}"}
-        return [*ansible, str(playbook(work, "single", [task]))]
-    objects = [rendered_objects(item, namespace) for item in batch]
-    if approach == "c":
-        (work / "objects.json").write_text(json.dumps({"objects": objects}))
-        task = {
-            "name": "k8s",
-            "kubernetes.core.k8s": {"kubeconfig": KUBECONFIG, "definition": "{{ item }}", "wait": False},
-            "loop": "{{ objects }}",
-        }
-        return [*ansible, "-e", f"@{work / 'objects.json'}", str(playbook(work, "k8s", [task]))]
-    manifests = work / "manifests"
-    manifests.mkdir(exist_ok=True)
-    for item, objs in zip(batch, objects, strict=True):
-        (manifests / f"{item['deployment_id']}.yaml").write_text(yaml.safe_dump_all(objs))
-    return [kubectl(), "--kubeconfig", KUBECONFIG, "apply", "-f", str(manifests)]
 
 
 def ansible_playbook() -> list[str]:
@@ -140,11 +124,49 @@ def ansible_playbook() -> list[str]:
     return [*command, "-e", f"ansible_python_interpreter={sys.executable}"]
 
 
+def command(work: Path, approach: str, count: int, namespace: str) -> list[str]:
+    """The command of one approach; it writes its inputs (vars, manifests) into work."""
+    batch = items(count)
+    wait = approach.endswith("-wait")
+    if approach.startswith("ours"):
+        (work / "vars.json").write_text(json.dumps({"batch": batch}))
+        args = {"kubeconfig": KUBECONFIG, "namespace": namespace, "image": IMAGE, "base_domain": BASE_DOMAIN}
+        args.update(tls_mode="none", wait=wait, wait_timeout=WAIT_TIMEOUT, integrations="{{ batch }}")
+        task = {"octo.platform.integrations": args}
+        return [*ansible_playbook(), "-e", f"@{work / 'vars.json'}", str(playbook(work, approach, task))]
+    objects = [obj for item in batch for obj in rendered_objects(item, namespace)]
+    if approach.startswith("k8s"):
+        (work / "vars.json").write_text(json.dumps({"objects": objects}))
+        args = {
+            "kubeconfig": KUBECONFIG,
+            "definition": "{{ objects }}",
+            "wait": wait,
+            "wait_timeout": WAIT_TIMEOUT,
+        }
+        if approach.startswith("k8s-apply"):
+            args["apply"] = True
+        if approach.startswith("k8s-ssa"):
+            args["server_side_apply"] = {"field_manager": "bench"}
+        task = {"kubernetes.core.k8s": args}
+        return [*ansible_playbook(), "-e", f"@{work / 'vars.json'}", str(playbook(work, approach, task))]
+    manifests = work / "manifests"
+    manifests.mkdir(exist_ok=True)
+    (manifests / "all.yaml").write_text(yaml.safe_dump_all(objects))
+    apply = f"{kubectl()} --kubeconfig {KUBECONFIG} apply -f {manifests} >/dev/null"
+    if wait:
+        apply += (
+            f" && {kubectl()} --kubeconfig {KUBECONFIG} wait --for=condition=Available deployment --all"
+            f" -n {namespace} --timeout={WAIT_TIMEOUT}s >/dev/null"
+        )
+    return ["sh", "-c", apply]
+
+
 def kubectl() -> str:
     found = shutil.which("kubectl")
     if not found:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "kubernetes-client"], check=True)
-        found = shutil.which("kubectl")
+        raise SystemExit(
+            "Failed to run the kubectl rows: kubectl is not on PATH (apt-get install kubernetes-client)"
+        )
     return found
 
 
@@ -153,9 +175,10 @@ def audit_size() -> int:
 
 
 def requests_since(offset: int) -> tuple[int, int]:
+    """Reads and writes of the admin user since offset (from the start if the log was rotated meanwhile)."""
     reads = writes = 0
     with AUDIT_LOG.open() as log:
-        log.seek(offset)
+        log.seek(offset if audit_size() >= offset else 0)
         for line in log:
             event = json.loads(line)
             if event["user"]["username"] != "octo-admin" or event.get("userAgent") == "octo-node-standin":
@@ -167,89 +190,144 @@ def requests_since(offset: int) -> tuple[int, int]:
     return reads, writes
 
 
-def measure(command: list[str]) -> dict:
+def measure(argv: list[str]) -> dict:
     offset = audit_size()
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "measure.py"), *command],
+        [sys.executable, str(ROOT / "bench" / "measure.py"), *argv],
         capture_output=True,
         text=True,
         check=True,
     )
     result = json.loads(out.stdout)
     if result["rc"] != 0:
-        raise SystemExit(f"bench: {' '.join(command[:3])} failed:\n{result['tail']}")
+        raise SystemExit(f"bench: {' '.join(argv[:4])} failed:\n{result.pop('tail')}")
+    result.pop("tail")
     result["reads"], result["writes"] = requests_since(offset)
     return result
 
 
+def unsettled(kube: Kube) -> str | None:
+    """Why the cluster is still reconciling (None when settled)."""
+    for ns in kube.list(res.NAMESPACE):
+        if ns.get("status", {}).get("phase") == "Terminating":
+            return f"namespace {ns['metadata']['name']} terminating"
+    for pod in kube.list(res.POD):
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", [])
+        )
+        if pod["metadata"].get("deletionTimestamp") or pod["status"].get("phase") != "Running" or not ready:
+            return f"pod {pod['metadata']['name']} not Running and Ready"
+    for dep in kube.list(res.DEPLOYMENT):
+        spec, status = dep["spec"].get("replicas", 1), dep.get("status", {})
+        counts = [
+            status.get(k, 0) for k in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas")
+        ]
+        if counts != [spec] * 4 or status.get("observedGeneration", 0) < dep["metadata"]["generation"]:
+            return f"deployment {dep['metadata']['name']} rolling"
+    for rs in kube.list(res.REPLICA_SET):
+        if rs.get("status", {}).get("replicas", 0) != rs["spec"].get("replicas", 0):
+            return f"replicaset {rs['metadata']['name']} scaling"
+    return None
+
+
+def settle(kube: Kube) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while (reason := unsettled(kube)) is not None:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench: the cluster did not settle in {SETTLE_TIMEOUT}s: {reason}")
+        time.sleep(2)
+
+
+def one_run(kube: Kube, work: Path, approach: str, count: int) -> dict[str, dict]:
+    """First deploy into a fresh namespace, then a no-op re-run; the namespace is deleted afterwards."""
+    namespace = f"bench-{approach}-{count}-{secrets.token_hex(2)}"
+    argv = command(work, approach, count, namespace)
+    settle(kube)
+    if not approach.startswith("ours"):  # ours create the namespace; the others need it first
+        kube.apply(res.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    first = measure(argv)
+    settle(kube)
+    noop = measure(argv)
+    kube.delete(res.NAMESPACE, namespace)
+    return {"first deploy": first, "no-op re-run": noop}
+
+
+def bench_row(kube: Kube, tmp: Path, approach: str, count: int) -> list[dict]:
+    runs = []
+    while len(runs) < RUNS:
+        work = tmp / f"{approach}-{count}-{len(runs)}"
+        work.mkdir()
+        runs.append(one_run(kube, work, approach, count))
+        first = runs[0]["first deploy"]
+        print(f"bench: N={count} {approach} run {len(runs)}: " + summary(runs[-1]), flush=True)
+        if first["wall"] >= REPEAT_BELOW_SECONDS:
+            break
+    return [
+        {
+            "n": count,
+            "approach": approach,
+            "phase": phase,
+            "runs": len(runs),
+            **median([r[phase] for r in runs]),
+        }
+        for phase in ("first deploy", "no-op re-run")
+    ]
+
+
+def summary(run: dict) -> str:
+    return "; ".join(
+        f"{phase} {m['wall']:.2f}s wall {m['cpu']:.2f}s CPU {m['peak_mb']:.0f} MB {m['reads']}r/{m['writes']}w"
+        for phase, m in run.items()
+    )
+
+
+def median(measurements: list[dict]) -> dict:
+    return {key: statistics.median(m[key] for m in measurements) for key in measurements[0]}
+
+
+def git_commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "plugins", "bench"], cwd=ROOT, capture_output=True, text=True
+    )
+    return head.stdout.strip() + (" (plus uncommitted changes)" if dirty.stdout.strip() else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 200])
-    parser.add_argument("--approaches", default="abcd")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20, 200, 1000])
+    parser.add_argument("--approaches", nargs="+", default=list(APPROACHES), choices=list(APPROACHES))
+    parser.add_argument(
+        "--k8s-max", type=int, default=200, help="largest N for kubernetes.core (minutes beyond)"
+    )
+    parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     args = parser.parse_args()
     os.environ.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), K8S_AUTH_KUBECONFIG=KUBECONFIG)
     kube = Kube({"kubeconfig": KUBECONFIG})
-    rows, namespaces = [], []
+    shuffle = random.Random(args.seed)
+    context = {
+        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "commit": git_commit(),
+        "load": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    rows = []
     with tempfile.TemporaryDirectory(prefix="octo-bench-") as tmp:
-        floor_task = {"name": "floor", "ansible.builtin.debug": {"msg": "x"}}
-        floor = measure([*ansible_playbook(), str(playbook(Path(tmp), "floor", [floor_task]))])
+        settle(kube)
+        floor_task = {"ansible.builtin.debug": {"msg": "x"}}
+        context["floor"] = measure([*ansible_playbook(), str(playbook(Path(tmp), "floor", floor_task))])
         for count in args.sizes:
-            for approach in args.approaches:
-                work = Path(tmp) / f"{approach}{count}"
-                work.mkdir()
-                namespace = f"bench-{approach}{count}-{secrets.token_hex(2)}"
-                namespaces.append(namespace)
-                command = commands(work, approach, count, namespace)
-                if approach in "cd":  # ours create the namespace; these need it first
-                    kube.apply(
-                        res.NAMESPACE,
-                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
-                    )
-                for phase in ("first deploy", "no-op re-run"):
-                    result = measure(command)
-                    rows.append({"n": count, "approach": approach, "phase": phase, **result})
-                    print(
-                        f"bench: N={count} ({approach}) {phase}: {result['wall']:.2f}s, {result['peak_mb']:.0f} MB, "
-                        f"{result['reads']} reads, {result['writes']} writes",
-                        flush=True,
-                    )
-    for namespace in namespaces:
-        kube.delete(res.NAMESPACE, namespace)
-    table = report(rows, floor)
-    args.out.write_text(table)
-    print(table)
+            order = [a for a in args.approaches if not a.startswith("k8s") or count <= args.k8s_max]
+            shuffle.shuffle(order)
+            print(f"bench: N={count}, order {' '.join(order)}", flush=True)
+            for approach in order:
+                rows.extend(bench_row(kube, Path(tmp), approach, count))
+                write_report(args.out, rows, context, APPROACHES, BASELINE)
+    settle(kube)
+    print(args.out.read_text())
     return 0
-
-
-LABELS = {
-    "a": "(a) octo.platform.integrations, one task",
-    "b": "(b) octo.platform.integration, task per integration",
-    "c": "(c) kubernetes.core.k8s, task per integration",
-    "d": "(d) kubectl apply -f dir",
-}
-
-
-def report(rows: list[dict], floor: dict) -> str:
-    lines = [
-        "# Benchmark: converging N integrations",
-        "",
-        "Made by `make bench` on the local 1.20 control plane (2 cores). Requests are the admin user's, from the",
-        "API server audit log. Ratios are wall time against (a) for the same N and phase, in the same run.",
-        "(a) waits for the rollouts on first deploy (its default); (b), (c) and (d) do not wait.",
-        f"Ansible's floor, a one-task playbook: {floor['wall']:.2f} s.",
-        "",
-        "| N | approach | phase | wall s | x (a) | peak MB | reads | writes |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    base = {(r["n"], r["phase"]): r["wall"] for r in rows if r["approach"] == "a"}
-    for r in rows:
-        ratio = r["wall"] / base[(r["n"], r["phase"])] if (r["n"], r["phase"]) in base else float("nan")
-        lines.append(
-            f"| {r['n']} | {LABELS[r['approach']]} | {r['phase']} | {r['wall']:.2f} | {ratio:.1f} | "
-            f"{r['peak_mb']:.0f} | {r['reads']} | {r['writes']} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
