@@ -90,7 +90,11 @@ attributes:
     support: full
     membership: [octo.platform.k8s]
 notes:
-  - Progress is not printed while waiting; each item's result carries its status timeline.
+  - With a local connection (the usual way to run Kubernetes modules) and O(wait=true), the rollouts are followed
+    on the controller over one API connection, one module process for the whole call. A line is printed when the
+    aggregate changes, e.g. C(120/200 ready, 3 rolling, 1 failing: orders/prod ImagePullBackOff), followed by the
+    new Warning events of failing items; under AWX they are job events. With a remote connection the module waits
+    on that host without live lines. Either way each item's result carries its status timeline.
 author:
   - octo.platform maintainers (!UNKNOWN)
 """

@@ -219,11 +219,17 @@ def keep_shared_service(kube: Kube, item: RenderedIntegration, the_plan: Plan) -
 def settle_rollouts(kube, items, plans, actual, results, wait: bool, timeout: float, sleep: float) -> None:
     """Rollouts already complete per the listing are reported without a read; the others followed if ``wait``."""
     pending = []
+    listed_deployments = {
+        (namespace, (o["metadata"].get("labels") or {}).get(names.LABEL_DEPLOYMENT)): o
+        for namespace, objects in actual.items()
+        for o in reversed(objects)  # the first listed wins, as a scan would find it
+        if o["kind"] == "Deployment"
+    }
     for item in items:
         result = results[key_of(item)]
         if result["failed"]:
             continue
-        listed = _listed_deployment(actual[item.request.namespace], item.request.deployment_id)
+        listed = listed_deployments.get(key_of(item))
         touched = any(a.kind == "Deployment" and a.op != "none" for a in plans[key_of(item)].actions)
         settled = None if touched else rollout.evaluate(listed, [], [])
         if settled is not None and settled.state == "complete":
@@ -256,15 +262,3 @@ def record_rollout(result: dict, key: Key, status: rollout.RolloutStatus, watch)
 
 def _ref(key: Key) -> str:
     return f"{key[0]}/{names.deployment_object_name(key[1])}"
-
-
-def _listed_deployment(objects: list[dict], deployment_id: str) -> dict | None:
-    return next(
-        (
-            o
-            for o in objects
-            if o["kind"] == "Deployment"
-            and (o["metadata"].get("labels") or {}).get(names.LABEL_DEPLOYMENT) == deployment_id
-        ),
-        None,
-    )

@@ -65,7 +65,7 @@ def parse_definition(text: object, fail: Fail) -> Definition:
     if IMPORT_ERROR is not None:
         raise DependencyError("yaml", "PyYAML", IMPORT_ERROR)
     try:
-        document = yaml.safe_load(text)
+        document = _load(text)
     except yaml.YAMLError as err:
         raise fail("definition", _yaml_problem(err)) from None
     if not isinstance(document, dict):
@@ -84,6 +84,18 @@ def parse_definition(text: object, fail: Fail) -> Definition:
     definition = Definition(text, tuple(env))
     _check_http_port(definition, fail)
     return definition
+
+
+def _load(text: str) -> object:
+    """safe_load through libyaml when PyYAML has it (about 10x faster: a bulk call parses every item's
+    definition); a document it refuses is parsed again by the pure loader, so errors read the same."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # CSafeLoader: the safe loader in C
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
 
 
 def _declaration(entry: object, field: str, fail: Fail) -> EnvDeclaration:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.render import names
@@ -22,7 +23,6 @@ from ansible_collections.octo.platform.plugins.module_utils.render.integration i
 from ansible_collections.octo.platform.plugins.module_utils.render.ownership import (
     deployment_id_of,
     is_ours,
-    is_shared_service,
     is_terminating,
     labels_of,
     live_siblings,
@@ -46,7 +46,32 @@ def plan_set(items: list[RenderedIntegration], actual: Mapping[str, list[dict]])
     check_unique(items)
     check_siblings(items, actual)
     holders = shared_service_holders(items, actual)
-    return {key_of(item): _plan_item(item, actual.get(item.request.namespace, []), holders) for item in items}
+    indexes = {namespace: ObjectIndex.of(objects) for namespace, objects in actual.items()}
+    empty = ObjectIndex.of([])
+    return {
+        key_of(item): _plan_item(item, indexes.get(item.request.namespace, empty), holders) for item in items
+    }
+
+
+@dataclass(frozen=True)
+class ObjectIndex:
+    """A namespace's objects, indexed once so that planning an item costs O(its objects), not O(all objects)."""
+
+    objects: list[dict]
+    by_name: dict[tuple[str, str], list[int]]  # (kind, name) -> positions
+    ours_by_deployment: dict[
+        str, list[int]
+    ]  # deployment id -> positions of the objects this collection created
+
+    @classmethod
+    def of(cls, objects: list[dict]) -> ObjectIndex:
+        by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
+        ours: dict[str, list[int]] = defaultdict(list)
+        for position, obj in enumerate(objects):
+            by_name[(obj["kind"], obj["metadata"]["name"])].append(position)
+            if deployment_id_of(obj) is not None and is_ours(obj):
+                ours[deployment_id_of(obj)].append(position)
+        return cls(objects, dict(by_name), dict(ours))
 
 
 def check_unique(items: list[RenderedIntegration]) -> None:
@@ -123,20 +148,18 @@ def shared_service_holders(items: list[RenderedIntegration], actual: Mapping[str
     return holders
 
 
-def _plan_item(item: RenderedIntegration, objects: list[dict], holders: set[Key]) -> Plan:
+def _plan_item(item: RenderedIntegration, index: ObjectIndex, holders: set[Key]) -> Plan:
+    """The item's desired objects against the server's objects of the same name, the objects this collection
+    created for its deployment and, when it holds the slug's shared Service, that Service (in listed order)."""
     request = item.request
     shared = names.integration_service_name(request.slug)
     holds_shared = key_of(item) in holders
     desired = [o for o in item.objects if holds_shared or o["metadata"]["name"] != shared]
-    wanted = {(o["kind"], o["metadata"]["name"]) for o in desired}
-    actual = [
-        obj
-        for obj in objects
-        if (obj["kind"], obj["metadata"]["name"]) in wanted
-        or (is_ours(obj) and deployment_id_of(obj) == request.deployment_id)
-        or (holds_shared and is_ours(obj) and is_shared_service(obj, request.slug))
-    ]
-    return plan(desired, actual)
+    positions = {p for o in desired for p in index.by_name.get((o["kind"], o["metadata"]["name"]), [])}
+    positions.update(index.ours_by_deployment.get(request.deployment_id, []))
+    if holds_shared:
+        positions.update(p for p in index.by_name.get(("Service", shared), []) if is_ours(index.objects[p]))
+    return plan(desired, [index.objects[p] for p in sorted(positions)])
 
 
 def _ingress_hosts(obj: dict) -> list[str]:
