@@ -1,6 +1,8 @@
 """A booted Debian host for tests: systemd-nspawn --boot in a network namespace of its own, reached over SSH.
 
-The image is built once by build_image.sh (cached tarball); each boot unpacks a fresh copy. The netns gets a
+The image is built once by build_image.sh (cached tarball) and unpacked once next to it; every boot runs on it
+with --volatile=overlay (writes go to a tmpfs and vanish at shutdown), the SSH host key of the boot and the run's
+authorized key bound in read-only. The netns gets a
 veth pair with a private /30: the host side is ``host_ip``, the container's sshd answers on ``ip``. Needs root.
 """
 
@@ -16,15 +18,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("OCTO_CACHE_DIR", Path.home() / ".cache/octo-platform")) / "hosts"
 IMAGE = CACHE / "bookworm.tar"
+ROOT = CACHE / "bookworm-root"
 
 
 def sh(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout)
 
 
-def ensure_image() -> Path:
-    subprocess.run([str(HERE / "build_image.sh")], check=True, timeout=900)
-    return IMAGE
+def ensure_root() -> Path:
+    """The unpacked image (shared read-only lower layer of every boot), with sshd reading the bound host key."""
+    if not ROOT.exists():
+        subprocess.run([str(HERE / "build_image.sh")], check=True, timeout=900)
+        staging = Path(tempfile.mkdtemp(prefix="bookworm-root.", dir=CACHE))
+        sh("tar", "-C", str(staging), "-xf", str(IMAGE), timeout=300)
+        (staging / "root/.ssh").mkdir(mode=0o700, exist_ok=True)
+        (staging / "etc/ssh/sshd_config.d/octo-test.conf").write_text(
+            "HostKey /run/octo/ssh_host_ed25519_key\n"
+        )
+        staging.chmod(0o755)
+        staging.rename(ROOT)
+    return ROOT
 
 
 class BootedHost:
@@ -38,13 +51,15 @@ class BootedHost:
         self.ip = f"10.213.{index}.2"
         self.key = keydir / "id_ed25519"
         self.workdir = Path(tempfile.mkdtemp(prefix=f"octo-host-{name}-"))
-        self.root = self.workdir / "root"
+        self.hostkey = self.workdir / "ssh_host_ed25519_key"
         self.process: subprocess.Popen | None = None
+        self.log = None
         self.boot_seconds: float | None = None
 
     def __enter__(self) -> BootedHost:
         try:
-            self._unpack()
+            sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.hostkey))  # this boot's host key
+            (self.workdir / "hostname").write_text(f"{self.name}\n")
             self._network()
             self._boot()
         except BaseException:
@@ -54,15 +69,6 @@ class BootedHost:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-    def _unpack(self) -> None:
-        self.root.mkdir()
-        sh("tar", "-C", str(self.root), "-xf", str(ensure_image()), timeout=120)
-        ssh_dir = self.root / "root/.ssh"
-        ssh_dir.mkdir(mode=0o700, exist_ok=True)
-        shutil.copy(f"{self.key}.pub", ssh_dir / "authorized_keys")
-        (self.root / "etc/hostname").write_text(f"{self.name}\n")
-        sh("ssh-keygen", "-A", "-f", str(self.root))  # host keys of this boot
 
     def _network(self) -> None:
         sh("ip", "netns", "add", self.netns)
@@ -75,13 +81,18 @@ class BootedHost:
         sh("ip", "-n", self.netns, "route", "add", "default", "via", self.host_ip)
 
     def _boot(self, timeout: float = 90) -> None:
+        root = ensure_root()
         start = time.monotonic()
-        log = open(self.workdir / "console.log", "w")  # noqa: SIM115 - closed with the process
+        self.log = open(self.workdir / "console.log", "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            ["systemd-nspawn", "--boot", "--quiet", f"--directory={self.root}", f"--machine={self.name}",
+            ["systemd-nspawn", "--boot", "--quiet", f"--directory={root}", "--volatile=overlay",
+             f"--machine={self.name}", f"--hostname={self.name}", f"--bind-ro={self.workdir}:/run/octo",
+             f"--bind-ro={self.key}.pub:/root/.ssh/authorized_keys",
+             f"--bind-ro={self.workdir}/hostname:/etc/hostname",
              "--register=no", "--keep-unit",
              f"--network-namespace-path=/run/netns/{self.netns}", "--resolv-conf=off", "--timezone=off"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "SYSTEMD_NSPAWN_LOCK": "0"},  # several boots share the read-only lower layer
         )  # fmt: skip
         while time.monotonic() - start < timeout:
             if self.process.poll() is not None:
@@ -115,7 +126,7 @@ class BootedHost:
         return mine, theirs
 
     def stop(self) -> None:
-        """Power the machine off, delete netns and veth, remove the unpacked root."""
+        """Power the machine off (its overlay goes with it), delete netns and veth and the boot's files."""
         if self.process and self.process.poll() is None:
             self.process.terminate()  # nspawn asks the container's systemd to power off
             try:
@@ -123,6 +134,8 @@ class BootedHost:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        if self.log:
+            self.log.close()
         sh("ip", "link", "del", self.veth, check=False)
         sh("ip", "netns", "del", self.netns, check=False)
         shutil.rmtree(self.workdir, ignore_errors=True)

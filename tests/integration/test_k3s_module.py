@@ -55,7 +55,12 @@ def k3s(host: BootedHost, args: dict, check_mode: bool = False) -> tuple[bool, d
         "octo.platform.k3s",
     ]
     command += ["-a", json.dumps(args)] + (["--check", "--diff"] if check_mode else [])
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "NO_COLOR": "1"}
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "NO_COLOR": "1",
+        "ANSIBLE_PIPELINING": "1",
+    }
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
     )

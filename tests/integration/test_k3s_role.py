@@ -51,7 +51,12 @@ def playbook(host: BootedHost, url: str, work: Path) -> subprocess.CompletedProc
             str(work / "site.yml"),
         ],
         cwd=ROOT,
-        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "NO_COLOR": "1"},
+        env={
+            **os.environ,
+            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+            "NO_COLOR": "1",
+            "ANSIBLE_PIPELINING": "1",
+        },
         capture_output=True,
         text=True,
         timeout=300,
