@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -174,14 +175,17 @@ def audit_size() -> int:
     return AUDIT_LOG.stat().st_size if AUDIT_LOG.exists() else 0
 
 
-def requests_since(offset: int) -> tuple[int, int]:
-    """Reads and writes of the admin user since offset (from the start if the log was rotated meanwhile)."""
+def requests_since(offset: int, began: str) -> tuple[int, int]:
+    """Reads and writes of the admin user received since ``began`` (UTC, RFC 3339), read from offset on (from
+    the start if the log was rotated meanwhile); the timestamp keeps out the settle loop's late-written reads."""
     reads = writes = 0
     with AUDIT_LOG.open() as log:
         log.seek(offset if audit_size() >= offset else 0)
         for line in log:
             event = json.loads(line)
             if event["user"]["username"] != "octo-admin" or event.get("userAgent") == "octo-node-standin":
+                continue
+            if event["requestReceivedTimestamp"] < began:
                 continue
             if event["verb"] in READ_VERBS:
                 reads += 1
@@ -192,6 +196,7 @@ def requests_since(offset: int) -> tuple[int, int]:
 
 def measure(argv: list[str]) -> dict:
     offset = audit_size()
+    began = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "measure.py"), *argv],
         capture_output=True,
@@ -202,7 +207,7 @@ def measure(argv: list[str]) -> dict:
     if result["rc"] != 0:
         raise SystemExit(f"bench: {' '.join(argv[:4])} failed:\n{result.pop('tail')}")
     result.pop("tail")
-    result["reads"], result["writes"] = requests_since(offset)
+    result["reads"], result["writes"] = requests_since(offset, began)
     return result
 
 

@@ -7,6 +7,15 @@ import re
 
 from k8s_support import TEST_IMAGE, sample
 from support.playbook import run_tasks
+from test_ansible_runner import (  # noqa: F401 - the fixtures of AWX's way of running a job
+    awx_namespace,
+    collections,
+    credential,
+    events,
+    ok_result,
+    private_data_dir,
+    run_job,
+)
 
 AGGREGATE = re.compile(r"\[localhost\] (\d+/\d+ ready, \d+ rolling, \d+ failing.*)$", re.MULTILINE)
 
@@ -82,3 +91,24 @@ def test_without_wait_nothing_is_followed(kubeconfig, namespace):
     assert run.rc == 0, run.output
     assert AGGREGATE.findall(run.output) == []
     assert all("rollout" not in r for r in run.task("bulk")["result"]["integrations"])
+
+
+def test_the_lines_are_job_events_under_ansible_runner(collections, credential, awx_namespace, tmp_path):  # noqa: F811
+    extravars = {
+        "octo_namespace": awx_namespace,
+        "octo_image": TEST_IMAGE,
+        "octo_tls_mode": "none",
+        "octo_integrations": batch(2),
+    }
+    data_dir = private_data_dir(tmp_path, collections, credential, extravars)
+
+    rc, job = run_job(data_dir, "playbooks/integrations.yml", "bulk-job")
+
+    assert rc == 0, (job / "stdout").read_text()
+    lines = [e.get("stdout", "") for e in events(job)]
+    assert "[localhost] 0/2 ready, 2 rolling, 0 failing" in lines
+    assert "[localhost] 2/2 ready, 0 rolling, 0 failing" in lines
+    assert [r["rollout"]["state"] for r in ok_result(job, "Deploy the integrations")["integrations"]] == [
+        "complete",
+        "complete",
+    ]
