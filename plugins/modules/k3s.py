@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: k3s
 short_description: Install, configure, upgrade and remove k3s on the target host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the target host (use C(become)); Python 3.9+ standard library only.
   - Installs a pinned k3s version from O(release_url) with the binary checked against the release's
