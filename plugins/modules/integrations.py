@@ -90,7 +90,8 @@ attributes:
     support: full
     membership: [octo.platform.k8s]
 notes:
-  - With a local connection (the usual way to run Kubernetes modules) and O(wait=true), the rollouts are followed
+  - >-
+    With a local connection (the usual way to run Kubernetes modules) and O(wait=true), the rollouts are followed
     on the controller over one API connection, one module process for the whole call. A line is printed when the
     aggregate changes, e.g. C(120/200 ready, 3 rolling, 1 failing: orders/prod ImagePullBackOff), followed by the
     new Warning events of failing items; under AWX they are job events. With a remote connection the module waits
