@@ -6,7 +6,6 @@ This does the same from what is available: ensurepip, then pip installs the pinn
 
 from __future__ import annotations
 
-import ensurepip
 import subprocess
 import sys
 
@@ -14,7 +13,9 @@ IGNORED = ("--no-setuptools", "--no-wheel")
 
 
 def main() -> int:
-    ensurepip.bootstrap(upgrade=True)
+    # A subprocess: ensurepip.bootstrap() in-process sets PIP_CONFIG_FILE=/dev/null, which would hide pip.conf
+    # (the index and certificates) from the install below.
+    subprocess.run([sys.executable, "-m", "ensurepip", "--upgrade"], check=True)
     args = [arg for arg in sys.argv[1:] if arg not in IGNORED]
     return subprocess.call([sys.executable, "-m", "pip", "install", *args])
 

@@ -15,11 +15,17 @@ importer=${2:-}
 py="$venv/bin/python"
 pyver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 work="$root/.cache/sanity/$(basename "$venv")"
+user_pip_conf="$HOME/.config/pip/pip.conf"
 export HOME="$work/home" PATH="$venv/bin:$PATH"
+# ansible-test passes pip no environment but HOME: the user's pip configuration (index, certificates) comes along.
+if [ -f "$user_pip_conf" ]; then
+  mkdir -p "$HOME/.config/pip" && cp "$user_pip_conf" "$HOME/.config/pip/pip.conf"
+fi
 unset ANSIBLE_CONFIG  # the project's ansible.cfg is for playbooks, not for ansible-test
 
 # ansible-test lists content with git; the project's .gitignore hides .cache, so each tree is its own repo.
-own_repo() { (cd "$1" && git init -q && git add -A); }
+# Its results (tests/output) are left out, or older ansible-test versions would check them too.
+own_repo() { (cd "$1" && git init -q && echo /tests/output/ >>.git/info/exclude && git add -A); }
 
 # Module target Pythons (README: 3.9+) found under pyenv: the import test runs on the oldest one too.
 oldest=""
@@ -63,7 +69,8 @@ own_repo "$src"
 if [ "$importer" = --importer ]; then
   echo "== galaxy-importer on $(basename "$tarball")"
   "$py" -m galaxy_importer.main "$tarball" | tee "$work/importer.log"
-  if grep -E '^(ERROR|WARNING)' "$work/importer.log"; then
+  # The one expected warning lists the ignore files, which a Hub reviewer reads (each line says why).
+  if grep -E '^(ERROR|WARNING)' "$work/importer.log" | grep -v '^WARNING: Ignore files skip ansible-test sanity tests'; then
     echo "galaxy-importer reported the lines above" >&2
     exit 1
   fi
