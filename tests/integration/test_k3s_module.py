@@ -164,3 +164,15 @@ for _ in range(20):
     time.sleep(1)
 print(' '.join(sorted(i['metadata']['name'] for i in items)))
 EOF"""
+
+
+def test_agent_removal_and_a_server_that_cannot_start(bed):
+    agent, url = bed["agent"], bed["url"]
+    failed, result = k3s(agent, {"state": "absent", "role": "agent"})
+    assert not failed and "/etc/systemd/system/k3s-agent.service" in result["removed"], result
+    assert agent.ssh("ls /etc/systemd/system/k3s-agent.service", check=False).returncode != 0
+    # port 6443 taken: k3s cannot start; the failure carries the unit's journal
+    agent.ssh("systemd-run --unit=busy6443 python3 -m http.server 6443")
+    failed, result = k3s(agent, server_args(V1, url))
+    assert failed and result["msg"].startswith("Failed to start k3s: Job for k3s.service failed"), result
+    assert "Address already in use" in result["journal"], result

@@ -38,7 +38,13 @@ def write_file(path: str, content: str, mode: int) -> None:
 
 
 def run(args: list, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
+    """A bounded command (AnsibleModule.run_command has no timeout)."""
+    try:
+        done = subprocess.run(  # pylint: disable=ansible-bad-function
+            args, capture_output=True, text=True, check=False, timeout=120
+        )
+    except subprocess.TimeoutExpired as err:
+        raise OctoError("run", " ".join(args), "no answer within 120s") from err
     if check and done.returncode != 0:
         raise OctoError("run", " ".join(args), (done.stderr or done.stdout).strip()[-500:])
     return done

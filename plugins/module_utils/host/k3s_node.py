@@ -8,7 +8,7 @@ import shutil
 import socket
 from dataclasses import dataclass
 
-from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.host import k3s_host as host
 from ansible_collections.octo.platform.plugins.module_utils.render import k3s
 
@@ -20,7 +20,7 @@ class Files:
     wanted: dict
 
     def changed(self) -> list:
-        return [path for path, (content, _) in self.wanted.items() if host.read_text(path) != content]
+        return [path for path in self.wanted if host.read_text(path) != self.wanted[path][0]]
 
 
 def node_files(role: str, values: dict, environment: dict) -> Files:
@@ -103,7 +103,10 @@ def start(unit: str, changed_files: list, restart: bool) -> None:
     if any(path.endswith(".service") for path in changed_files):
         host.systemctl("daemon-reload")
     host.systemctl("enable", unit)
-    host.systemctl("restart" if restart else "start", unit)
+    done = host.systemctl("restart" if restart else "start", unit, check=False)
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()[0]
+        raise OctoError("start", unit, reason, journal=host.journal_tail(unit))
 
 
 def config_diff(values: dict) -> dict:
