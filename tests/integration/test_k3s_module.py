@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,8 +37,8 @@ def bed(tmp_path_factory):
             yield {"server": server, "agent": agent, "url": releases.url, "dir": release}
 
 
-def k3s(host: BootedHost, args: dict, check_mode: bool = False) -> tuple[bool, dict]:
-    """Runs the module on ``host`` over SSH (ad-hoc, one-line output); (failed, result)."""
+def k3s(host: BootedHost, args: dict, check_mode: bool = False, output: bool = False) -> tuple:
+    """Runs the module on ``host`` over SSH (ad-hoc, one-line output); (failed, result[, whole output])."""
     inventory = (
         f"{host.name} ansible_host={host.ip} ansible_user=root ansible_python_interpreter=/usr/bin/python3 "
         f"ansible_ssh_private_key_file={host.key} "
@@ -50,7 +51,6 @@ def k3s(host: BootedHost, args: dict, check_mode: bool = False) -> tuple[bool, d
         host.name,
         "-i",
         str(inv),
-        "-o",
         "-m",
         "octo.platform.k3s",
     ]
@@ -64,10 +64,11 @@ def k3s(host: BootedHost, args: dict, check_mode: bool = False) -> tuple[bool, d
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    line = next((x for x in done.stdout.splitlines() if x.startswith(f"{host.name} |")), None)
-    assert line, done.stdout + done.stderr
-    status, _, body = line.partition(" => ")
-    return "FAILED" in status, json.loads(body)
+    header = re.search(rf"^{re.escape(host.name)} \| ([A-Z]+)!? => ", done.stdout, re.MULTILINE)
+    assert header, done.stdout + done.stderr
+    result, _ = json.JSONDecoder().raw_decode(done.stdout[header.end() :])
+    failed = header.group(1) == "FAILED"
+    return (failed, result, done.stdout + done.stderr) if output else (failed, result)
 
 
 def server_args(version: str, url: str, **config) -> dict:
@@ -143,7 +144,11 @@ def test_agent_joins_server(bed):
     server, agent, url = bed["server"], bed["agent"], bed["url"]
     token = server.ssh("cat /var/lib/rancher/k3s/server/token").stdout.strip()
     args = {"role": "agent", "version": V1, "release_url": url, "server": f"https://{SERVER_LINK}:6443"}
-    failed, result = k3s(agent, args | {"token": token, "config": {"node-name": "k3s-agent"}})
+    args |= {"token": token, "config": {"node-name": "k3s-agent"}}
+    failed, result, output = k3s(agent, args, check_mode=True, output=True)
+    assert not failed and result["changed"] and token not in output, output
+    assert 'token: "********"' in output and f'server: "https://{SERVER_LINK}:6443"' in output, output
+    failed, result = k3s(agent, args)
     assert not failed and result["changed"], result
     assert token not in json.dumps(result)
     assert agent.ssh("systemctl is-active k3s-agent").stdout.strip() == "active"
