@@ -68,7 +68,7 @@ own_repo "$src"
 
 if [ "$importer" = --importer ]; then
   echo "== galaxy-importer on $(basename "$tarball")"
-  "$py" -m galaxy_importer.main "$tarball" | tee "$work/importer.log"
+  (cd "$work" && "$py" -m galaxy_importer.main "$tarball") | tee "$work/importer.log"  # + importer_result.json
   # The one expected warning lists the ignore files, which a Hub reviewer reads (each line says why).
   if grep -E '^(ERROR|WARNING)' "$work/importer.log" | grep -v '^WARNING: Ignore files skip ansible-test sanity tests'; then
     echo "galaxy-importer reported the lines above" >&2

@@ -8,12 +8,13 @@ import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 import tempfile
 import time
 import urllib.parse
-import urllib.request
+
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.render import k3s
@@ -71,13 +72,13 @@ def release_url(base: str, version: str, name: str) -> str:
 def fetch(url: str, dest: str | None = None) -> str:
     """The body of ``url`` as text, or saved to ``dest`` (then returns dest)."""
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with open_url(url, timeout=60) as response:
             if dest is None:
                 return response.read().decode()
             with open(dest, "wb") as handle:
                 shutil.copyfileobj(response, handle)
             return dest
-    except OSError as err:
+    except (OSError, UrlConnectionError) as err:
         raise OctoError("download", url, str(err)) from err
 
 
@@ -126,20 +127,23 @@ def _kubeconfig_field(text: str, name: str) -> str | None:
 def api_get(kubeconfig: str, path: str):
     """GET ``path`` from the API server of k3s' admin kubeconfig (CA, client certificate or token)."""
     server = _kubeconfig_field(kubeconfig, "server")
-    ca = _kubeconfig_field(kubeconfig, "certificate-authority-data")
-    context = ssl.create_default_context(cadata=base64.b64decode(ca).decode() if ca else None)
-    cert, key = (_kubeconfig_field(kubeconfig, f"client-{part}-data") for part in ("certificate", "key"))
-    if cert and key:
-        with tempfile.NamedTemporaryFile("wb") as pem:
-            pem.write(base64.b64decode(cert) + b"\n" + base64.b64decode(key))
-            pem.flush()
-            context.load_cert_chain(pem.name)
-    request = urllib.request.Request(server.rstrip("/") + path)
     token = _kubeconfig_field(kubeconfig, "token")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=5, context=context) as response:
-        body = response.read().decode()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    fields = {"ca_path": "certificate-authority-data"}
+    if _kubeconfig_field(kubeconfig, "client-certificate-data") and _kubeconfig_field(
+        kubeconfig, "client-key-data"
+    ):
+        fields.update(client_cert="client-certificate-data", client_key="client-key-data")
+    with tempfile.TemporaryDirectory() as tmp:  # open_url takes the PEMs as files
+        files = {}
+        for option, field in fields.items():
+            data = _kubeconfig_field(kubeconfig, field)
+            if data:
+                files[option] = os.path.join(tmp, option)
+                with open(files[option], "wb") as handle:
+                    handle.write(base64.b64decode(data))
+        with open_url(server.rstrip("/") + path, headers=headers, timeout=5, **files) as response:
+            body = response.read().decode()
     return json.loads(body) if path.startswith("/api") else body
 
 
@@ -166,7 +170,7 @@ def wait_ready(role: str, node_name: str, timeout: int) -> None:
                 last = _server_state(node_name)
                 if last == "ready":
                     return
-        except (OSError, ValueError, KeyError) as err:
+        except (OSError, UrlConnectionError, ValueError, KeyError) as err:
             last = str(err)
         time.sleep(1)
     raise OctoError(
