@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import cluster_pki
+import local_ports
 import real_node
 import traefik
 
@@ -190,36 +190,13 @@ def log_tail(name: str, lines: int = 15) -> str:
 # --- ports and configuration -----------------------------------------------------------------
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(taken: set[int]) -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in taken:
-            return port
-
-
 def choose_ports() -> dict[str, int]:
     """Keep the ports of an earlier start when they are still free, pick new free ones otherwise."""
     try:
         ports = json.loads(PORTS_FILE.read_text())
     except (OSError, ValueError):
         ports = {}
-    chosen: dict[str, int] = {}
-    for name in PORT_NAMES:
-        port = ports.get(name)
-        if not isinstance(port, int) or port in chosen.values() or not port_is_free(port):
-            port = free_port(set(chosen.values()))
-        chosen[name] = port
+    chosen = local_ports.keep_or_pick(ports, PORT_NAMES, set())
     PORTS_FILE.write_text(json.dumps(chosen, indent=2) + "\n")
     return chosen
 

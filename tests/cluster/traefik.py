@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,11 @@ import urllib.request
 from pathlib import Path
 
 import yaml
+
+if __package__:  # imported as cluster.traefik (tests/ on the path)
+    from . import local_ports
+else:  # imported by the cluster.py script, a sibling
+    import local_ports
 
 INGRESS_CLASS = "traefik"
 CONTROLLER = "traefik.io/ingress-controller"
@@ -54,26 +58,6 @@ def binary() -> str:
     return found
 
 
-def _port_is_free(port: int) -> bool:
-    """Free for a server: connections in TIME_WAIT do not count (Traefik binds with SO_REUSEADDR)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(taken: set[int]) -> int:
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in taken:
-            return port
-
-
 def recorded_ports(ports_file: Path) -> dict[str, int] | None:
     """Traefik's ports from ports.json, None when they are not all there."""
     try:
@@ -87,12 +71,7 @@ def choose_ports(ports_file: Path) -> dict[str, int]:
     """Add Traefik's ports to ports.json: the earlier ones when still free, new free ones otherwise."""
     ports = json.loads(ports_file.read_text())
     taken = {port for name, port in ports.items() if name not in PORT_NAMES}
-    for name in PORT_NAMES:
-        port = ports.get(name)
-        if not isinstance(port, int) or port in taken or not _port_is_free(port):
-            port = _free_port(taken)
-        ports[name] = port
-        taken.add(port)
+    ports.update(local_ports.keep_or_pick(ports, PORT_NAMES, taken))
     ports_file.write_text(json.dumps(ports, indent=2) + "\n")
     return {name: ports[name] for name in PORT_NAMES}
 

@@ -10,6 +10,7 @@ import subprocess
 import urllib.request
 
 import pytest
+from cluster.local_ports import free_port
 from e2e_support import wait_until
 from images.runtime_images import build_binary
 
@@ -19,12 +20,6 @@ EXIT_TIMEOUT_SECONDS = 10
 @pytest.fixture(scope="module")
 def binary() -> str:
     return str(build_binary())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(binary: str, **env: str) -> subprocess.Popen:
