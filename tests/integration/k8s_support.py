@@ -29,6 +29,27 @@ def integration_params(kubeconfig: str, namespace: str, **overrides) -> dict:
     return module_params({**INTEGRATION, **K8S_AUTH, **WAIT}, **params)
 
 
+def orders_args(namespace: str, **overrides) -> dict:
+    """Task args of the http-orders sample as deployment orders-1 (a literal API_KEY unless overridden)."""
+    return {
+        "namespace": namespace,
+        "slug": "http-orders",
+        "deployment_id": "orders-1",
+        "definition_file": str(SAMPLES / "http-orders.yaml"),
+        "image": TEST_IMAGE,
+        "env": {"API_KEY": "literal-api-key"},
+        "wait_sleep": 1,
+        **overrides,
+    }
+
+
+def orders_params(kubeconfig: str, namespace: str, **overrides) -> dict:
+    """The same deployment as module params for the operation functions."""
+    args = orders_args(namespace, **overrides)
+    del args["namespace"]
+    return integration_params(kubeconfig, namespace, **args)
+
+
 def sample(name: str) -> str:
     return (SAMPLES / f"{name}.yaml").read_text()
 

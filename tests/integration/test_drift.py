@@ -7,7 +7,7 @@ Edits are made as kubectl makes them: ``kubectl edit`` (a JSON patch or a PUT, m
 from __future__ import annotations
 
 import pytest
-from k8s_support import SAMPLES, TEST_IMAGE, integration_params, sample
+from k8s_support import SAMPLES, TEST_IMAGE, integration_params, orders_args, sample
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
@@ -29,16 +29,7 @@ def kube(kubeconfig):
 
 def deploy(namespace, check=False, **overrides) -> dict:
     """One playbook run of the integration module; returns the task's entry (status, result)."""
-    args = {
-        "namespace": namespace,
-        "slug": "http-orders",
-        "deployment_id": "orders-1",
-        "definition_file": str(SAMPLES / "http-orders.yaml"),
-        "image": TEST_IMAGE,
-        "env": {"API_KEY": "literal-api-key"},
-        "wait_sleep": 1,
-        **overrides,
-    }
+    args = orders_args(namespace, **overrides)
     run = run_tasks([{"name": TASK, "octo.platform.integration": args}], check=check)
     assert run.rc == 0, run.output
     return run.task(TASK)

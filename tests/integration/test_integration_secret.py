@@ -10,7 +10,12 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from k8s_support import SAMPLES, TEST_IMAGE, integration_params, module_params, sample
+from k8s_support import (
+    integration_params,
+    module_params,
+    orders_args,
+    sample,
+)
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
@@ -308,15 +313,7 @@ def test_pending_roll_through_ansible_playbook(kubeconfig, namespace, kube):
 
     deploy_task = {
         "name": "deploy",
-        "octo.platform.integration": {
-            "namespace": namespace,
-            "slug": "http-orders",
-            "deployment_id": "orders-1",
-            "definition_file": str(SAMPLES / "http-orders.yaml"),
-            "image": TEST_IMAGE,
-            "env": {"API_KEY": {"secret": "ORDERS_API_KEY"}},
-            "wait_sleep": 1,
-        },
+        "octo.platform.integration": orders_args(namespace, env={"API_KEY": {"secret": "ORDERS_API_KEY"}}),
     }
     setup = [secret_task("set", "first"), deploy_task, secret_task("rotate, no roll", "rotated", roll=False)]
     pending = [secret_task("rotate", "rotated")]

@@ -7,23 +7,14 @@ import secrets as pysecrets
 import string
 import subprocess
 
-from k8s_support import SAMPLES, TEST_IMAGE, managed_objects
+from k8s_support import TEST_IMAGE, managed_objects, orders_args
 from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 
 
 def orders_task(namespace, **overrides):
-    args = {
-        "namespace": namespace,
-        "slug": "http-orders",
-        "deployment_id": "orders-1",
-        "definition_file": str(SAMPLES / "http-orders.yaml"),
-        "image": TEST_IMAGE,
-        "env": {"API_KEY": {"secret": "ORDERS_API_KEY"}},
-        "wait_sleep": 1,
-        **overrides,
-    }
+    args = orders_args(namespace, env={"API_KEY": {"secret": "ORDERS_API_KEY"}}, **overrides)
     return {"name": "deploy orders", "octo.platform.integration": args}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from k8s_support import SAMPLES, integration_params, sample
+from k8s_support import SAMPLES, integration_params, orders_params
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
@@ -24,23 +24,14 @@ def kube(kubeconfig):
     return Kube({"kubeconfig": kubeconfig})
 
 
-def orders(kubeconfig, namespace, **overrides):
-    params = {
-        "slug": "http-orders",
-        "deployment_id": "orders-1",
-        "definition": sample("http-orders"),
-        "env": {"API_KEY": "literal-api-key"},
-        **overrides,
-    }
-    return integration_params(kubeconfig, namespace, **params)
-
-
 def pods_of_orders(kube, namespace) -> list[dict]:
     return kube.list(res.POD, namespace, label_selector="octo.dev/deployment=orders-1")
 
 
 def test_never_ready_rollout_times_out_with_the_ready_count(kubeconfig, namespace):
-    params = orders(kubeconfig, namespace, image=NEVER_READY_IMAGE, replicas=2, wait_timeout=SHORT_TIMEOUT)
+    params = orders_params(
+        kubeconfig, namespace, image=NEVER_READY_IMAGE, replicas=2, wait_timeout=SHORT_TIMEOUT
+    )
 
     with pytest.raises(OctoError) as err:
         converge(params)
@@ -81,7 +72,7 @@ def test_never_ready_rollout_fails_the_playbook_task(kubeconfig, namespace):
 
 
 def test_undeploy_with_wait_returns_after_the_pods_are_gone(kubeconfig, namespace, kube):
-    converge(orders(kubeconfig, namespace, replicas=2))
+    converge(orders_params(kubeconfig, namespace, replicas=2))
     assert len(pods_of_orders(kube, namespace)) == 2
 
     result = converge(integration_params(kubeconfig, namespace, deployment_id="orders-1", state="absent"))
@@ -91,7 +82,7 @@ def test_undeploy_with_wait_returns_after_the_pods_are_gone(kubeconfig, namespac
 
 
 def test_undeploy_without_wait_returns_while_pods_terminate(kubeconfig, namespace, kube):
-    converge(orders(kubeconfig, namespace, replicas=2))
+    converge(orders_params(kubeconfig, namespace, replicas=2))
     absent = integration_params(kubeconfig, namespace, deployment_id="orders-1", state="absent", wait=False)
 
     result = converge(absent)
