@@ -8,7 +8,9 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
 
 WHAT = "platform credentials"
 SCHEMA_VERSION = 1
-GENERATED = ("postgres_password", "session_secret")
+# One registry of the generated values: the platform (Postgres, Auth.js, the orchestrator's encryption key),
+# the k3s join token and the backup encryption key.
+GENERATED = ("postgres_password", "session_secret", "encryption_key", "k3s_token", "backup_key")
 INPUT = ("oidc_client_secret",)
 MIN_SECRET_BYTES = 32
 

@@ -61,6 +61,9 @@ def test_generated_once_and_stable_across_runs(fake_gcs, bucket, state_key):
     assert first["actions"] == {
         "postgres_password": "generated",
         "session_secret": "generated",
+        "encryption_key": "generated",
+        "k3s_token": "generated",
+        "backup_key": "generated",
         "oidc_client_secret": "set",
     }
     assert len(base64.urlsafe_b64decode(creds["postgres_password"] + "==")) >= 32
