@@ -138,12 +138,18 @@ def shared_service_holders(items: list[RenderedIntegration], actual: Mapping[str
     by_slug: dict[tuple[str, str], list[RenderedIntegration]] = defaultdict(list)
     for item in items:
         by_slug[(item.request.namespace, item.request.slug)].append(item)
+    deployments: dict[tuple[str, str], list[dict]] = defaultdict(list)  # read once, not once per slug
+    for namespace, objects in actual.items():
+        for obj in (o for o in objects if o.get("kind") == "Deployment"):
+            deployments[(namespace, labels_of(obj).get(names.LABEL_SLUG))].append(obj)
     holders = set()
     for (namespace, slug), group in by_slug.items():
         serving = sorted((i for i in group if i.http_port is not None), key=key_of)
         if serving:
             holders.add(key_of(serving[0]))
-        elif not live_siblings(actual.get(namespace, []), slug, {i.request.deployment_id for i in group}):
+        elif not live_siblings(
+            deployments[(namespace, slug)], slug, {i.request.deployment_id for i in group}
+        ):
             holders.add(key_of(min(group, key=key_of)))
     return holders
 
