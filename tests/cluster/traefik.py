@@ -7,6 +7,11 @@ IPs (the CNI bridge subnet is reachable from the host). Its entry points listen 
 are added to the cluster's ports.json as `traefik_web`, `traefik_websecure` and `traefik_ping`, e.g.
 
     curl -H 'Host: http-orders.octo.localtest.me' http://127.0.0.1:<traefik_web>/
+
+Like production Traefik (the `traefik` role's values), `websecure` serves the Ingresses' TLS Secrets with the
+security headers, TLS 1.2 at least, and `web` redirects HTTPS hosts of the local domain to HTTPS while
+`/.well-known/acme-challenge/` stays plain HTTP. Traefik 3.0 reads those middlewares, router and TLS options
+here from its file provider (render.traefik.file_provider, the same values), not from traefik.io CRDs.
 """
 
 from __future__ import annotations
@@ -30,9 +35,14 @@ if __package__:  # imported as cluster.traefik (tests/ on the path)
 else:  # imported by the cluster.py script, a sibling
     import local_ports
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+from ansible_collections.octo.platform.plugins.module_utils.render import traefik as render
+
 INGRESS_CLASS = "traefik"
 CONTROLLER = "traefik.io/ingress-controller"
 PORT_NAMES = ("traefik_web", "traefik_websecure", "traefik_ping")
+LOCAL_DOMAIN = "octo.localtest.me"
+SETTINGS = render.TraefikSettings(trusted_ips=("127.0.0.1/32",), redirect_domain=LOCAL_DOMAIN)
 READY_TIMEOUT_SECONDS = 60
 STOP_GRACE_SECONDS = 10
 
@@ -76,24 +86,32 @@ def choose_ports(ports_file: Path) -> dict[str, int]:
     return {name: ports[name] for name in PORT_NAMES}
 
 
-def static_config(apiserver_port: int, ports: dict[str, int], token_file: Path, ca_file: Path) -> dict:
+def static_config(
+    apiserver_port: int, ports: dict[str, int], token_file: Path, ca_file: Path, dynamic_file: Path
+) -> dict:
+    trusted = {"trustedIPs": list(SETTINGS.trusted_ips)}
     return {
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
         "log": {"level": "INFO", "noColor": True},
         "accessLog": {},
         "entryPoints": {
-            "web": {"address": f"127.0.0.1:{ports['traefik_web']}"},
-            "websecure": {"address": f"127.0.0.1:{ports['traefik_websecure']}"},
+            "web": {"address": f"127.0.0.1:{ports['traefik_web']}", "forwardedHeaders": trusted},
+            "websecure": {
+                "address": f"127.0.0.1:{ports['traefik_websecure']}",
+                "forwardedHeaders": trusted,
+                "http": render.entry_point_http(),
+            },
             "traefik": {"address": f"127.0.0.1:{ports['traefik_ping']}"},
         },
         "ping": {"entryPoint": "traefik"},
         "providers": {
+            "file": {"filename": str(dynamic_file)},
             "kubernetesIngress": {
                 "endpoint": f"https://127.0.0.1:{apiserver_port}",
                 "token": token_file.read_text().strip(),
                 "certAuthFilePath": str(ca_file),
                 "ingressClass": INGRESS_CLASS,
-            }
+            },
         },
     }
 
@@ -130,8 +148,10 @@ def start(api, state_dir: Path, apiserver_port: int, log_file: Path) -> dict[str
     work = _dir(state_dir)
     work.mkdir(parents=True, exist_ok=True)
     config_file = work / "traefik.yml"
+    dynamic_file = work / "dynamic.yml"
+    dynamic_file.write_text(yaml.safe_dump(render.file_provider(SETTINGS), sort_keys=False))
     config = static_config(
-        apiserver_port, ports, state_dir / "pki" / "admin.token", state_dir / "pki" / "ca.crt"
+        apiserver_port, ports, state_dir / "pki" / "admin.token", state_dir / "pki" / "ca.crt", dynamic_file
     )
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     config_file.chmod(0o600)  # holds the admin token
