@@ -1,5 +1,8 @@
 """Controller side of octo.platform.integration: apply, then follow the rollout with live progress lines.
 
+The revision the module recorded as pending gets its result here once the rollout settles. With atomic: true
+the module waits itself (it rolls back on failure), so there are no live lines.
+
 With a local connection (the usual way to run Kubernetes modules) the module applies with wait=false and this
 plugin follows the rollout itself, in this process, with one API connection for the whole wait, printing
 status lines and new events as they happen. With a remote connection the kubeconfig lives on the remote host:
@@ -8,6 +11,7 @@ the module then waits there (same follower, no live lines).
 
 from __future__ import annotations
 
+import getpass
 import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -19,6 +23,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.args import K
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
+from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_reported
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
 from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
 
@@ -33,9 +38,11 @@ class ActionModule(ActionBase):
         live = (
             boolean(args.get("wait", True))
             and args.get("state", "present") == "present"
+            and not boolean(args.get("atomic", False))  # the module waits, to roll back on failure
             and not self._play_context.check_mode
             and self._connection.transport == "local"
         )
+        args.setdefault("actor", getpass.getuser())  # the user running Ansible, recorded in revisions
         module_args = {**args, "wait": False} if live else args
         result.update(self._execute_module(MODULE, module_args=module_args, task_vars=task_vars))
         if not live or result.get("failed") or result.get("rollout", {}).get("state") == "complete":
@@ -54,9 +61,10 @@ class ActionModule(ActionBase):
                 float(args.get("wait_sleep", 2)),
                 on_line=lambda line: display.display(f"[{host}] {line}"),
             ).values()
+            record_rollout(result, key, status, watch)
+            settle_reported(kube, result)
         except OctoError as err:
             return {**result, "failed": True, "msg": str(err)}
-        record_rollout(result, key, status, watch)
         return result
 
     def _auth(self, args: dict) -> dict:

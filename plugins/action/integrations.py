@@ -16,6 +16,7 @@ from ansible_collections.octo.platform.plugins.action.integration import ActionM
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
+from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_reported
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
 from ansible_collections.octo.platform.plugins.module_utils.render import names
 from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
@@ -84,6 +85,9 @@ class ActionModule(SingleAction):
         args = with_kubernetes_core_defaults(self._task, self._templar)
         live = (
             boolean(args.get("wait", True))
+            and not any(
+                boolean(i.get("atomic", False)) for i in args.get("integrations") or [] if isinstance(i, dict)
+            )
             and not self._play_context.check_mode
             and self._connection.transport == "local"
         )
@@ -105,8 +109,9 @@ class ActionModule(SingleAction):
         progress = Progress(items, lambda line: display.display(f"[{host}] {line}"))
         progress.show()
         try:
+            kube = Kube(self._auth(args))
             finished = follow(
-                Kube(self._auth(args)),
+                kube,
                 pending,
                 float(args.get("wait_timeout", 300)),
                 float(args.get("wait_sleep", 2)),
@@ -124,6 +129,10 @@ class ActionModule(SingleAction):
         by_key = {(r["namespace"], r["deployment_id"]): r for r in items}
         for key, (status, watch) in finished.items():
             record_rollout(by_key[key], key, status, watch)
+            try:
+                settle_reported(kube, by_key[key])
+            except OctoError as err:
+                by_key[key].setdefault("warnings", []).append(f"revision result not recorded: {err}")
         return summarize(result)
 
 

@@ -27,7 +27,8 @@ options:
   slug:
     description:
       - Internal slug of the integration; a DNS label. Names the stable Service C(octo-int-<slug>).
-      - Required with O(state=present); found from the objects' labels with O(state=absent) when omitted.
+      - Required with O(state=present) unless O(rollback_to) or O(promote_from) gives it; found from the objects'
+        labels with O(state=absent) when omitted.
     type: str
   deployment_id:
     description: Identifier of this deployment; a DNS label. Names the objects C(octo-dep-<id>).
@@ -37,7 +38,8 @@ options:
   definition:
     description:
       - The integration definition YAML (flows and the declared C(env) list), as text.
-      - Mutually exclusive with O(definition_file); one of them is required with O(state=present).
+      - Mutually exclusive with O(definition_file); one of them is required with O(state=present), unless
+        O(rollback_to) or O(promote_from).
     type: str
   definition_file:
     description: Path, on the host running the module, of the definition YAML.
@@ -54,9 +56,10 @@ options:
     type: dict
     default: {}
   replicas:
-    description: Number of pods. A change is an in-place scale.
+    description:
+      - Number of pods. A change is an in-place scale and records no revision.
+      - Defaults to C(1); with O(rollback_to) or O(promote_from), to the live Deployment's count (C(1) if none).
     type: int
-    default: 1
   expose:
     description:
       - Publish the integration with an Ingress at C(<subdomain>.<base_domain>).
@@ -66,6 +69,50 @@ options:
     default: false
   subdomain:
     description: Subdomain of the public host. Defaults to O(slug).
+    type: str
+  rollback_to:
+    description:
+      - Re-apply a recorded revision of this deployment - a number, or C(previous) (the newest revision that
+        rolled out with other content than the newest one) - as a new revision; history is never rewritten.
+      - The revision's definition, image, env bindings, exposure, TLS and pod options are used; the task's own
+        values of those options are ignored. Check mode and diff mode show what would change.
+      - Mutually exclusive with O(promote_from), O(definition) and O(definition_file).
+    type: str
+  promote_from:
+    description:
+      - Copy the definition and image of a revision of another deployment (for example C(orders-staging)) to
+        this one, keeping this task's replicas, exposure and env bindings.
+      - Refused, before any write, when this task's bindings do not satisfy the promoted definition's required
+        env; the error names the missing variables.
+    type: dict
+    suboptions:
+      deployment_id:
+        description: The deployment to promote from.
+        type: str
+        required: true
+      namespace:
+        description: Its namespace. Defaults to O(namespace).
+        type: str
+      revision:
+        description: A revision number, or C(latest). Defaults to the newest revision that rolled out.
+        type: str
+      env:
+        description: Also copy the source revision's env bindings (secret references, never values).
+        type: bool
+        default: false
+  atomic:
+    description:
+      - When the rollout fails (image pull, crash loop, never ready within O(wait_timeout)), roll back to the
+        last revision that rolled out, wait for it, and fail the task reporting both the failure and the
+        rollback (C(rollback)). Needs O(wait=true).
+    type: bool
+    default: false
+  history_limit:
+    description: Revisions kept for the deployment; the oldest beyond it are deleted when one is recorded.
+    type: int
+    default: 10
+  actor:
+    description: Who applies, recorded in the revision. Defaults to the user running Ansible.
     type: str
   state:
     description:
@@ -112,7 +159,14 @@ notes:
     labels alone are not enough. Undeploy waits only for the pods of the Deployment's own ReplicaSets, and removes
     C(octo-int-<slug>) only when no other deployment of the slug is left, re-checked after its own deletes.
   - With a local connection, O(wait=true) is followed on the controller over one API connection (live lines);
-    with a remote connection the module waits on the remote host.
+    with a remote connection, or with O(atomic=true), the module waits on the host that runs it.
+  - Every apply that changes what runs (the rendered objects except the replicas) records a revision - number,
+    time, actor, content hash, the inputs that reproduce it (env secret bindings as references, never values)
+    and its result (C(pending), C(rolled-out), C(failed), C(rolled-back), C(interrupted)) - as a ConfigMap
+    C(octo-rev-<id>-<n>) in the namespace. Undeploy keeps the history. No lock is taken; a run killed at any
+    point leaves a C(pending) revision that the next run settles or marks C(interrupted).
+  - In check mode, C(drift) names each object whose live fields differ from what the last revision renders,
+    field by field, without writing.
 author:
   - octo.platform maintainers (!UNKNOWN)
 """
@@ -158,6 +212,29 @@ EXAMPLES = r"""
       octo.dev/pool: integrations
     tolerations:
       - {key: dedicated, operator: Equal, value: integrations, effect: NoSchedule}
+
+- name: Roll back to the previous good revision (recorded as a new revision)
+  octo.platform.integration:
+    deployment_id: orders-1
+    rollback_to: previous
+
+- name: Promote what runs in staging to production, keeping production's bindings and exposure
+  octo.platform.integration:
+    deployment_id: orders-prod
+    namespace: octo-prod
+    promote_from: {deployment_id: orders-staging, namespace: octo-staging}
+    env:
+      API_KEY: {secret: ORDERS_API_KEY}
+    expose: true
+    base_domain: octo.example.com
+
+- name: Deploy a new image; a failed rollout goes back to the last good revision
+  octo.platform.integration:
+    slug: http-orders
+    deployment_id: orders-1
+    definition_file: /srv/octo/http-orders.yaml
+    image: ghcr.io/octo-run/octo:0.1.5
+    atomic: true
 
 - name: Undeploy it
   octo.platform.integration:
@@ -208,6 +285,26 @@ remaining_deployments:
   returned: state=absent
   type: list
   elements: str
+revision:
+  description:
+    - The revision this run applied (or, in check mode, would record, with C(new=true)).
+    - Keys revision, time, actor, hash, result, source, replicas, image, config_map.
+  returned: state=present
+  type: dict
+  sample: {revision: 3, hash: 9f2c..., result: rolled-out, source: rollback to revision 1, actor: deploy}
+rollback:
+  description: With O(atomic), after a failed rollout - the revision rolled back to and its own result.
+  returned: when an atomic rollout failed
+  type: dict
+  sample: {to_revision: 1, failed: false, revision: {revision: 3, result: rolled-out}}
+drift:
+  description: >-
+    Check mode - the objects whose live fields differ from what the last revision renders, each with kind, name
+    and fields (dotted paths, C((deleted)) for an object that is gone).
+  returned: state=present and check mode
+  type: list
+  elements: dict
+  sample: [{kind: Deployment, name: octo-dep-orders-1, fields: [spec.template.spec.containers[0].image]}]
 namespace:
   description: Namespace of the objects.
   returned: always
@@ -238,11 +335,7 @@ from ansible_collections.octo.platform.plugins.module_utils.kube.integration imp
 def main():
     module = AnsibleModule(
         argument_spec={**INTEGRATION, **K8S_AUTH, **WAIT},
-        mutually_exclusive=[("definition", "definition_file")],
-        required_if=[
-            ("state", "present", ("slug",)),
-            ("state", "present", ("definition", "definition_file"), True),
-        ],
+        mutually_exclusive=[("definition", "definition_file", "rollback_to", "promote_from")],
         supports_check_mode=True,
     )
     outcome = runner.run(converge, module)

@@ -9,7 +9,8 @@ short_description: List Octo integration deployments with readiness, image, URLs
 version_added: 0.1.0
 description:
   - Lists the deployments this collection manages in a namespace, optionally filtered by slug or deployment id,
-    with replica counts, rollout status, image, the internal and public URLs, and optionally the recent events.
+    with replica counts, rollout status, image, the internal and public URLs, the revision history, and
+    optionally the recent events.
   - Reads only; never changes anything.
   - The namespace defaults to C(octo-dev) when O(namespace) is not given (also through module_defaults);
     this module only reads and never creates it.
@@ -78,6 +79,13 @@ deployments:
     public_url: {description: Public URL when exposed (else null)., type: str}
     exposed: {description: Whether an Ingress publishes it., type: bool}
     events: {description: Latest events (only with O(events=true))., type: list, elements: dict}
+    revision:
+      description: The newest recorded revision (revision, time, actor, hash, result, source, replicas, image, config_map), or null.
+      type: dict
+    history:
+      description: The recorded revisions, oldest first, as for RV(deployments[].revision).
+      type: list
+      elements: dict
   sample:
     - deployment_id: orders-1
       slug: http-orders

@@ -18,6 +18,9 @@ description:
     makes no write and a number of reads that does not grow with the number of integrations.
   - One item failing to apply or to roll out does not stop the others; the call then fails naming each failed item,
     with every item's result.
+  - Each item records revisions, rolls back (O(integrations[].rollback_to)), promotes
+    (O(integrations[].promote_from)) and rolls back a failed rollout (O(integrations[].atomic)) as
+    M(octo.platform.integration) does; the revisions are read with one LIST per namespace.
 options:
   integrations:
     description:
@@ -35,7 +38,9 @@ options:
       definition: {description: The definition YAML as text., type: str}
       definition_file: {description: Path of the definition YAML., type: path}
       env: {description: Env bindings as for M(octo.platform.integration)., type: dict, default: {}}
-      replicas: {description: Number of pods., type: int, default: 1}
+      replicas:
+        description: Number of pods. Defaults to 1; with O(integrations[].rollback_to) or O(integrations[].promote_from), to the live count.
+        type: int
       expose: {description: Publish with an Ingress., type: bool, default: false}
       subdomain: {description: Subdomain of the public host. Defaults to the slug., type: str}
       resources:
@@ -63,6 +68,18 @@ options:
           value: {description: Taint value for C(Equal)., type: raw}
           effect: {description: Taint effect., type: str, choices: [NoSchedule, PreferNoSchedule, NoExecute]}
           tolerationSeconds: {description: Seconds a C(NoExecute) taint is tolerated., type: int}
+      rollback_to: {description: Re-apply this recorded revision (a number or C(previous)) as a new revision., type: str}
+      promote_from:
+        description: Copy a revision of another deployment, as for M(octo.platform.integration).
+        type: dict
+        suboptions:
+          deployment_id: {description: The deployment to promote from., type: str, required: true}
+          namespace: {description: Its namespace. Defaults to the item's namespace., type: str}
+          revision: {description: A revision number or C(latest); default the newest that rolled out., type: str}
+          env: {description: Also copy the source's env bindings., type: bool, default: false}
+      atomic: {description: Roll back to the last good revision when the rollout fails., type: bool, default: false}
+      history_limit: {description: Revisions kept for the deployment., type: int, default: 10}
+      actor: {description: Who applies, recorded in the revision. Defaults to the user running Ansible., type: str}
       image: {description: Runtime image for this item., type: str}
       namespace: {description: Namespace for this item., type: str}
       base_domain: {description: Base domain for this item., type: str}
@@ -166,8 +183,8 @@ ARGUMENT_SPEC = {
         "elements": "dict",
         "required": True,
         "options": BULK_ITEM,
-        "mutually_exclusive": [("definition", "definition_file")],
-        "required_one_of": [("definition", "definition_file")],
+        "mutually_exclusive": [("definition", "definition_file", "rollback_to", "promote_from")],
+        "required_one_of": [("definition", "definition_file", "rollback_to", "promote_from")],
     },
     **SHARED,
     "parallel": {"type": "int", "default": 4},

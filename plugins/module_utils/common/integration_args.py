@@ -30,6 +30,12 @@ PROBES = {
     "period_seconds": {"type": "int"},
     "failure_threshold": {"type": "int"},
 }
+PROMOTE_FROM = {
+    "deployment_id": {"type": "str", "required": True},
+    "namespace": {"type": "str"},
+    "revision": {"type": "str"},  # a number or "latest"; default the newest that rolled out
+    "env": {"type": "bool", "default": False},  # also copy the source's env bindings
+}
 
 # Options of one deployment.
 DEPLOYMENT = {
@@ -39,7 +45,7 @@ DEPLOYMENT = {
     "definition": {"type": "str"},
     "definition_file": {"type": "path"},
     "env": {"type": "dict", "default": {}},
-    "replicas": {"type": "int", "default": 1},
+    "replicas": {"type": "int"},  # None: 1, or the live count when rolling back or promoting
     "expose": {"type": "bool", "default": False},
     "subdomain": {"type": "str"},
     "resources": {
@@ -54,6 +60,11 @@ DEPLOYMENT = {
     "node_selector": {"type": "dict"},
     "tolerations": {"type": "list", "elements": "dict", "options": TOLERATION},
     "probes": {"type": "dict", "options": PROBES},
+    "rollback_to": {"type": "str"},  # a revision number or "previous"
+    "promote_from": {"type": "dict", "options": PROMOTE_FROM},
+    "atomic": {"type": "bool", "default": False},
+    "history_limit": {"type": "int", "default": 10},
+    "actor": {"type": "str"},
 }
 
 INTEGRATION = {

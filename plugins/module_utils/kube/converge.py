@@ -18,17 +18,21 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
     ValidationError,
 )
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube import revisions
 from ansible_collections.octo.platform.plugins.module_utils.kube.apply import apply_action
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow, label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout
+from ansible_collections.octo.platform.plugins.module_utils.render import revisions as rev
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
     RenderedIntegration,
+    render,
     slug_selector,
 )
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import Plan
 from ansible_collections.octo.platform.plugins.module_utils.render.set_plan import (
     Key,
+    ObjectIndex,
     key_of,
     label_of,
     plan_set,
@@ -53,6 +57,7 @@ def converge_set(
     wait_timeout: float = 300,
     wait_sleep: float = 2,
     parallel: int = 4,
+    policies: dict[Key, revisions.Policy] | None = None,
 ) -> list[dict]:
     """Per-integration results, in input order; each has ``failed`` and, when failed, ``msg``."""
     by_namespace: dict[str, list[RenderedIntegration]] = defaultdict(list)
@@ -60,15 +65,93 @@ def converge_set(
         by_namespace[item.request.namespace].append(item)
     warnings = preflight(kube, by_namespace, check_mode)
     actual = {namespace: read_namespace(kube, namespace, group) for namespace, group in by_namespace.items()}
+    histories = revisions.histories_by_key(kube, by_namespace)
     plans = plan_set(items, actual)
     missing = {namespace for namespace in by_namespace if kube.get(res.NAMESPACE, namespace) is None}
     results = {key_of(item): report(item, plans[key_of(item)], warnings, missing, diff) for item in items}
-    if not check_mode:
-        for namespace in sorted(missing):
-            create_namespace(kube, namespace)
-        apply_all(kube, items, plans, results, parallel)
-        settle_rollouts(kube, items, plans, actual, results, wait, wait_timeout, wait_sleep)
+    fresh = {key_of(i) for i in items if revisions.report(i, histories[key_of(i)], results[key_of(i)])}
+    for key in fresh:
+        results[key]["changed"] = True
+    if check_mode:
+        report_drift(items, histories, actual, results)
+        return [results[key_of(item)] for item in items]
+    for namespace in sorted(missing):
+        create_namespace(kube, namespace)
+    policies = policies or {}
+    revisions.start_all(kube, items, fresh, histories, policies, results, parallel)
+    apply_all(kube, items, plans, results, parallel)
+    settle_rollouts(kube, items, plans, actual, results, wait, wait_timeout, wait_sleep)
+    for item in items:
+        revisions.finish(kube, key_of(item), histories, results[key_of(item)])
+    if wait:
+        roll_back_failed(kube, items, histories, policies, results, (wait_timeout, wait_sleep, parallel))
     return [results[key_of(item)] for item in items]
+
+
+# --- revisions: drift and atomic rollback ------------------------------------------------------------------
+
+
+def report_drift(items: list[RenderedIntegration], histories: dict, actual: dict, results: dict) -> None:
+    """Check mode: the fields of each item's objects that differ from what its last revision renders."""
+    indexes = {namespace: ObjectIndex.of(objects) for namespace, objects in actual.items()}
+    for item in items:
+        index = indexes[item.request.namespace]
+        results[key_of(item)]["drift"] = revisions.drift(item, histories[key_of(item)], render, index)
+
+
+def roll_back_failed(
+    kube: Kube, items, histories: dict, policies: dict, results: dict, waiting: tuple
+) -> None:
+    """Atomic items whose rollout failed go back to their last good revision (a new revision, waited for);
+    each keeps its failure and reports the rollback's result."""
+    back, failed_revisions = [], {}
+    for item in items:
+        key, result = key_of(item), results[key_of(item)]
+        policy = policies.get(key, revisions.Policy())
+        if not (policy.atomic and result["failed"] and result.get("rollout", {}).get("state") == "failed"):
+            continue
+        good = rev.last_good(histories[key], rev.content_hash(item))
+        if good is None:
+            result["msg"] += "; no earlier revision rolled out, nothing to roll back to"
+            continue
+        request = item.request
+        back.append(render(rev.request_of(good, request.namespace, request.deployment_id, request.replicas)))
+        failed_revisions[key] = (histories[key][-1], good)
+    if not back:
+        return
+    timeout, sleep, parallel = waiting
+    sources = {
+        key: f"atomic rollback to revision {good.number}" for key, (_, good) in failed_revisions.items()
+    }
+    back_policies = {
+        key: revisions.Policy(policies.get(key, revisions.Policy()).actor, source)
+        for key, source in sources.items()
+    }
+    outcomes = converge_set(
+        kube,
+        back,
+        wait=True,
+        wait_timeout=timeout,
+        wait_sleep=sleep,
+        parallel=parallel,
+        policies=back_policies,
+    )
+    for item, outcome in zip(back, outcomes, strict=True):
+        key = key_of(item)
+        failed_revision, good = failed_revisions[key]
+        if not outcome["failed"]:
+            revisions.set_result(kube, key[0], failed_revision, rev.ROLLED_BACK)
+        state = "rolled back" if not outcome["failed"] else "rollback failed"
+        results[key]["rollback"] = {
+            "to_revision": good.number,
+            "revision": outcome.get("revision"),
+            "rollout": outcome.get("rollout"),
+            "failed": outcome["failed"],
+            **({"msg": outcome["msg"]} if outcome["failed"] else {}),
+        }
+        results[key]["msg"] += (
+            f"; {state} to revision {good.number} (as revision {outcome['revision']['revision']})"
+        )
 
 
 # --- preflight and read ----------------------------------------------------------------------------------

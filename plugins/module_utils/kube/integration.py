@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import (
@@ -11,6 +12,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
     ValidationError,
 )
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube import revisions
 from ansible_collections.octo.platform.plugins.module_utils.kube.apply import apply_action
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import (
@@ -21,8 +23,10 @@ from ansible_collections.octo.platform.plugins.module_utils.kube.converge import
 )
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names
+from ansible_collections.octo.platform.plugins.module_utils.render import revisions as rev
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
     IntegrationRequest,
+    RenderedIntegration,
     TlsSettings,
     deployment_selector,
     render,
@@ -54,6 +58,10 @@ def build_request(params: dict) -> IntegrationRequest:
             ) from err
     if definition is None:
         raise ValidationError("integration", "definition", "one of definition or definition_file is required")
+    if not params.get("slug"):
+        raise ValidationError(
+            "integration", "slug", "is required to deploy (unless rollback_to or promote_from)"
+        )
     return IntegrationRequest(
         name=params.get("name") or params["slug"],
         slug=params["slug"],
@@ -62,7 +70,7 @@ def build_request(params: dict) -> IntegrationRequest:
         image=params["image"],
         namespace=params["namespace"],
         bindings=params.get("env") or {},  # literals of any scalar type and mappings: render checks them
-        replicas=params["replicas"],
+        replicas=1 if params.get("replicas") is None else params["replicas"],
         expose=params["expose"],
         subdomain=params.get("subdomain"),
         base_domain=params.get("base_domain"),
@@ -79,8 +87,67 @@ def build_request(params: dict) -> IntegrationRequest:
     )
 
 
+def resolve(kube: Kube, params: dict) -> tuple[RenderedIntegration, revisions.Policy]:
+    """The rendered deployment and how its revision is recorded: the task's inputs, a recorded revision of
+    the same deployment (rollback_to), or another deployment's revision with the target's own options
+    (promote_from)."""
+    policy = revisions.Policy(
+        actor=params.get("actor") or "",
+        history_limit=params["history_limit"],
+        atomic=params["atomic"],
+    )
+    namespace, deployment_id = params["namespace"], params["deployment_id"]
+    if params.get("history_limit") < 1:
+        raise ValidationError(f"deployment {deployment_id}", "history_limit", "must be at least 1")
+    if params.get("rollback_to"):
+        history = revisions.history_of(kube, namespace, deployment_id)
+        target = rev.pick(history, params["rollback_to"], deployment_id, "rollback_to")
+        request = rev.request_of(target, namespace, deployment_id, _replicas(kube, params))
+        return render(request), replace(policy, source=f"rollback to revision {target.number}")
+    if params.get("promote_from"):
+        return _promote(kube, params, policy)
+    return render(build_request(params)), policy
+
+
+def _promote(kube: Kube, params: dict, policy: revisions.Policy) -> tuple:
+    source = params["promote_from"]
+    source_namespace = source.get("namespace") or params["namespace"]
+    history = revisions.history_of(kube, source_namespace, source["deployment_id"])
+    picked = rev.pick(history, source.get("revision"), source["deployment_id"], "promote_from.revision")
+    origin = f"{source['deployment_id']} revision {picked.number}"
+    what = f"{origin} to {params['deployment_id']}"
+    merged = {
+        **params,
+        "definition": picked.definition,
+        "definition_file": None,
+        "image": picked.inputs.get("image"),
+        "slug": params.get("slug") or picked.inputs.get("slug"),
+        "name": params.get("name") or picked.inputs.get("name"),
+        "env": picked.inputs.get("env") if source.get("env") else params.get("env"),
+        "replicas": _replicas(kube, params),
+    }
+    try:
+        rendered = render(build_request(merged))
+    except ValidationError as err:
+        reason = err.reason
+        if err.field == "env":
+            reason = f"the target's env bindings do not satisfy the promoted definition: {reason}"
+        raise OctoError("promote", what, reason, **err.details) from err
+    return rendered, replace(policy, source=f"promote of {origin} from namespace {source_namespace}")
+
+
+def _replicas(kube: Kube, params: dict) -> int:
+    """The task's replicas; else the live Deployment's (a rollback or promote keeps the target's scale)."""
+    if params.get("replicas") is not None:
+        return params["replicas"]
+    live = kube.get(
+        res.DEPLOYMENT, names.deployment_object_name(params["deployment_id"]), params["namespace"]
+    )
+    return ((live or {}).get("spec") or {}).get("replicas", 1) if live else 1
+
+
 def present(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
-    rendered = render(build_request(params))
+    rendered, policy = resolve(kube, params)
     [result] = converge_set(
         kube,
         [rendered],
@@ -89,6 +156,7 @@ def present(kube: Kube, params: dict, check_mode: bool, diff: bool) -> dict:
         wait=params["wait"],
         wait_timeout=params["wait_timeout"],
         wait_sleep=params["wait_sleep"],
+        policies={(rendered.request.namespace, rendered.request.deployment_id): policy},
     )
     if result.pop("failed"):
         raise ItemFailed(result.pop("msg"), **result)

@@ -1,10 +1,12 @@
-"""The `integration_info` operation: deployments of integrations with replicas, readiness, URLs and rollout."""
+"""The `integration_info` operation: deployments of integrations with replicas, readiness, URLs, rollout and
+revision history."""
 
 from __future__ import annotations
 
 from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import read_histories
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import events_of, label_selector
 from ansible_collections.octo.platform.plugins.module_utils.render import names, rollout, urls
 
@@ -39,6 +41,7 @@ def describe(
     replica_sets = kube.list(res.REPLICA_SET, namespace, label_selector=pod_sel)
     pods = kube.list(res.POD, namespace, label_selector=pod_sel)
     all_events = kube.list(res.EVENT, namespace) if events else []
+    histories = read_histories(kube, namespace, {deployment_id} if deployment_id else set())
     found = []
     for dep in sorted(deployments, key=lambda d: d["metadata"]["name"]):
         labels = _labels(dep)
@@ -60,6 +63,8 @@ def describe(
             "public_url": urls.public_url(_named(ingresses, names.deployment_object_name(dep_id))),
         }
         entry["exposed"] = entry["public_url"] is not None
+        entry["history"] = [revision.summary() for revision in histories.get(dep_id, [])]
+        entry["revision"] = entry["history"][-1] if entry["history"] else None
         if events:
             related = events_of(kube, namespace, status, dep, replica_sets, pods, all_events)
             entry["events"] = [rollout.summarize_event(e) for e in related[-20:]]

@@ -7,26 +7,31 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
 from ansible_collections.octo.platform.plugins.module_utils.common.integration_args import SHARED
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import converge_set
-from ansible_collections.octo.platform.plugins.module_utils.kube.integration import build_request
-from ansible_collections.octo.platform.plugins.module_utils.render.integration import render
+from ansible_collections.octo.platform.plugins.module_utils.kube.integration import resolve
 
 
-def render_all(params: dict) -> list:
-    """Every item rendered, or the first bad one named by position, slug and id; nothing is written yet."""
+def render_all(params: dict, kube: Kube | None = None, policies: dict | None = None) -> list:
+    """Every item rendered, or the first bad one named by position, slug and id; nothing is written yet.
+    ``policies`` (when given) gets each item's revision policy; ``kube`` reads the revisions that
+    rollback_to and promote_from name."""
     rendered = []
     for index, item in enumerate(params["integrations"]):
         merged = {**{key: params[key] for key in SHARED}, **{k: v for k, v in item.items() if v is not None}}
         where = f"integrations[{index}] ({item.get('slug')}/{item.get('deployment_id')})"
         try:
-            rendered.append(render(build_request(merged)))
+            one, policy = resolve(kube, merged)
         except OctoError as err:
-            raise OctoError("validate", where, err.reason, **err.details) from err
+            raise OctoError(err.verb, where, err.reason, **err.details) from err
+        rendered.append(one)
+        if policies is not None:
+            policies[(one.request.namespace, one.request.deployment_id)] = policy
     return rendered
 
 
 def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:
-    items = render_all(params)
     kube = kube or Kube(auth_params(params))
+    policies: dict = {}
+    items = render_all(params, kube, policies)
     results = converge_set(
         kube,
         items,
@@ -36,6 +41,7 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
         wait_timeout=params["wait_timeout"],
         wait_sleep=params["wait_sleep"],
         parallel=params["parallel"],
+        policies=policies,
     )
     failed = [r for r in results if r["failed"]]
     result = {
