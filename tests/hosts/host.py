@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -45,6 +46,7 @@ class BootedHost:
 
     def __init__(self, name: str, index: int, keydir: Path):
         self.name = name
+        self.index = index
         self.netns = f"octo-{name}"
         self.veth = f"vo{index}h"
         self.host_ip = f"10.213.{index}.1"
@@ -53,6 +55,7 @@ class BootedHost:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"octo-host-{name}-"))
         self.hostkey = self.workdir / "ssh_host_ed25519_key"
         self.process: subprocess.Popen | None = None
+        self.pid: int | None = None  # set when another process booted it (state())
         self.log = None
         self.boot_seconds: float | None = None
 
@@ -93,7 +96,9 @@ class BootedHost:
              f"--network-namespace-path=/run/netns/{self.netns}", "--resolv-conf=off", "--timezone=off"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "SYSTEMD_NSPAWN_LOCK": "0"},  # several boots share the read-only lower layer
+            start_new_session=True,  # outlives a molecule create playbook (tests/hosts/molecule_host.py)
         )  # fmt: skip
+        self.pid = self.process.pid
         while time.monotonic() - start < timeout:
             if self.process.poll() is not None:
                 raise RuntimeError(
@@ -125,8 +130,33 @@ class BootedHost:
             sh("ip", "-n", ns, "link", "set", "peer0", "up")
         return mine, theirs
 
+    def state(self) -> dict:
+        """What another process needs to stop this boot (``BootedHost.attach``)."""
+        return {"name": self.name, "index": self.index, "ip": self.ip, "host_ip": self.host_ip, "key": str(self.key),
+                "pid": self.pid, "workdir": str(self.workdir), "boot_seconds": self.boot_seconds}  # fmt: skip
+
+    @classmethod
+    def attach(cls, state: dict) -> BootedHost:
+        host = cls(state["name"], state["index"], Path(state["key"]).parent)
+        shutil.rmtree(host.workdir, ignore_errors=True)
+        host.workdir, host.pid = Path(state["workdir"]), state["pid"]
+        return host
+
+    def _terminate_pid(self, timeout: float = 20) -> None:
+        """Stop a boot started by another process (no Popen here): SIGTERM, bounded wait, SIGKILL."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(self.pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and Path(f"/proc/{self.pid}").exists():
+                time.sleep(0.2)
+
     def stop(self) -> None:
         """Power the machine off (its overlay goes with it), delete netns and veth and the boot's files."""
+        if self.process is None and self.pid:
+            self._terminate_pid()
         if self.process and self.process.poll() is None:
             self.process.terminate()  # nspawn asks the container's systemd to power off
             try:
