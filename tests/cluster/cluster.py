@@ -33,6 +33,7 @@ import cluster_pki
 import local_ports
 import real_node
 import traefik
+import volumes
 
 CACHE_DIR = Path(os.environ.get("OCTO_CACHE_DIR", "~/.cache/octo-platform")).expanduser()
 STATE_DIR = Path(os.environ.get("OCTO_CLUSTER_DIR", CACHE_DIR / "cluster")).expanduser()
@@ -47,6 +48,7 @@ AUDIT_POLICY = STATE_DIR / "audit-policy.yaml"
 AUDIT_LOG = LOGS / "audit.log"  # one JSON line per request: the benchmark counts requests from it
 COMPONENT_KUBECONFIGS = STATE_DIR / "kubeconfigs"
 NODE_MODE_FILE = STATE_DIR / "node-mode"
+VOLUMES_DIR = STATE_DIR / "volumes"  # hostPath PersistentVolumes (volumes.py)
 # Everything `down` removes; the state dir itself goes only if nothing else is left in it.
 STATE_ENTRIES = (
     PKI,
@@ -58,6 +60,7 @@ STATE_ENTRIES = (
     COMPONENT_KUBECONFIGS,
     AUDIT_POLICY,
     NODE_MODE_FILE,
+    VOLUMES_DIR,
 )
 
 SERVICE_CIDR = "10.96.0.0/16"
@@ -503,6 +506,7 @@ def cmd_up(requested: str | None = None) -> int:
     if healthy():
         if mode == "real":  # a Traefik that stopped is started again
             start_traefik(read_ports()["apiserver"])
+        volumes.ensure(Api(read_ports()["apiserver"]), VOLUMES_DIR)
         log(f"reusing the running cluster ({time.monotonic() - began:.1f}s)")
         print(KUBECONFIG)
         return 0
@@ -544,6 +548,7 @@ def cmd_up(requested: str | None = None) -> int:
         wait_for("the default service account", lambda: default_service_account_ready(api), started)
         wait_for("the scheduler", lambda: scheduler_healthy(ports["scheduler"]), started)
         wait_for("nodes to be Ready", lambda: all(node_ready(api, n) for n in nodes), started)
+        volumes.ensure(api, VOLUMES_DIR)
         if mode == "real":
             start_traefik(ports["apiserver"])
     except BaseException:  # includes Ctrl-C: leave no half-started cluster behind

@@ -36,6 +36,8 @@ SECRET_ENCRYPTION = "octo-encryption"
 CHECKSUM_PREFIX = "checksum.octo.platform/"
 PG_DATA = "/var/lib/postgresql/data"
 POSTGRES_UID = 999
+GENERATED = ("postgres_password", "session_secret", "encryption_key")
+CHECK_MODE_VALUE = "not-yet-generated-platform-credential"
 
 
 def component_labels(component: str) -> dict:
@@ -354,7 +356,12 @@ def plan(params: Mapping, check_mode: bool = False, diff: bool = False) -> dict:
     settings = dict(params["settings"])
     settings["postgres_url"] = params.get("postgres_url") or ""
     config = parse_config(settings)
-    objects = render(config, params["credentials"])
+    credentials = dict(params["credentials"])
+    if check_mode:
+        # platform_credentials generates these on the first real run; check mode predicts with stand-ins.
+        for name in GENERATED:
+            credentials.setdefault(name, f"{CHECK_MODE_VALUE}-{name}")
+    objects = render(config, credentials)
     result = {
         "changed": False,
         "objects": [

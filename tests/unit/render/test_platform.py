@@ -278,3 +278,12 @@ def test_plan_describes_without_secrets_when_validating_only():
     assert not any(value in text for value in CREDENTIALS.values())
     full = platform.plan({**params, "validate_only": False})
     assert len(full["definitions"]) == len(result["objects"])
+
+
+def test_check_mode_predicts_before_the_credentials_are_generated():
+    params = {"settings": settings(), "credentials": {}, "postgres_url": None, "validate_only": False}
+    with pytest.raises(ValidationError):
+        platform.plan(params)
+    predicted = platform.plan(params, check_mode=True)
+    kinds = [(o["kind"], o["metadata"]["name"]) for o in predicted["definitions"]]
+    assert ("Secret", "octo-encryption") in kinds and ("StatefulSet", "octo-postgres") in kinds
