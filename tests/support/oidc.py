@@ -1,8 +1,8 @@
 """A CI OIDC issuer for the deploy gate's tests: RSA and EC keys, tokens, and the JWKS served over HTTP.
 
-    issuer = Issuer.start()                      # discovery document + JWKS on 127.0.0.1:<free port>
-    token = issuer.mint(aud="octo-deploy")       # RS256 with kid rsa-1, GitHub-like claims, a fresh jti
-    issuer.stop(); issuer.restart()              # the same keys, the same port, a new server
+issuer = Issuer.start()                      # discovery document + JWKS on 127.0.0.1:<free port>
+token = issuer.mint(aud="octo-deploy")       # RS256 with kid rsa-1, GitHub-like claims, a fresh jti
+issuer.stop(); issuer.restart()              # the same keys, the same port, a new server
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
 from cluster.local_ports import free_port
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 REPOSITORY = "octo/integrations"
 WORKFLOW_REF = "octo/integrations/.github/workflows/deploy.yml@refs/heads/main"
@@ -63,7 +62,10 @@ class Issuer:
             def do_GET(self):
                 issuer.requests[self.path] += 1
                 documents = {
-                    "/.well-known/openid-configuration": {"issuer": issuer.url, "jwks_uri": issuer.url + "/jwks"},
+                    "/.well-known/openid-configuration": {
+                        "issuer": issuer.url,
+                        "jwks_uri": issuer.url + "/jwks",
+                    },
                     "/jwks": issuer.jwks(),
                 }
                 body = json.dumps(documents.get(self.path, {})).encode()
@@ -110,4 +112,6 @@ class Issuer:
 
     def mint(self, kid: str = "rsa-1", headers: dict | None = None, **overrides) -> str:
         alg, key = self.keys[kid]
-        return jwt.encode(self.claims(**overrides), key, algorithm=alg, headers={"kid": kid, **(headers or {})})
+        return jwt.encode(
+            self.claims(**overrides), key, algorithm=alg, headers={"kid": kid, **(headers or {})}
+        )
