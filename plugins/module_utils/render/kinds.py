@@ -42,6 +42,12 @@ DEPLOYMENT = Kind("apps/v1", "Deployment", "deployments")
 REPLICA_SET = Kind("apps/v1", "ReplicaSet", "replicasets")
 INGRESS = Kind("networking.k8s.io/v1", "Ingress", "ingresses")
 
+# cert-manager's kinds (the certificate wait reads them; not managed by the integration engine).
+CERTIFICATE = Kind("cert-manager.io/v1", "Certificate", "certificates")
+CERTIFICATE_REQUEST = Kind("cert-manager.io/v1", "CertificateRequest", "certificaterequests")
+ORDER = Kind("acme.cert-manager.io/v1", "Order", "orders")
+CHALLENGE = Kind("acme.cert-manager.io/v1", "Challenge", "challenges")
+
 # The kinds an integration deployment is made of, dependents first: the order deletions go in.
 MANAGED = (INGRESS, SERVICE, DEPLOYMENT, CONFIG_MAP)
 BY_KIND = {

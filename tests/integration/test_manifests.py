@@ -1,0 +1,254 @@
+"""The manifests module against the real API server: apply, idempotence, prune, check/diff, validation, waits."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets as pysecrets
+import time
+
+import pytest
+from k8s_support import module_params
+from support.playbook import run_tasks
+
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.manifests import converge
+from ansible_collections.octo.platform.plugins.modules.manifests import ARGUMENT_SPEC
+
+CERTIFICATE = res.Resource("cert-manager.io/v1", "Certificate", "certificates")
+
+
+@pytest.fixture
+def kube(kubeconfig):
+    return Kube({"kubeconfig": kubeconfig})
+
+
+def params(kubeconfig, namespace, definitions, **extra):
+    extra.setdefault("owner", "t")
+    return module_params(
+        ARGUMENT_SPEC, kubeconfig=kubeconfig, namespace=namespace, definitions=definitions, **extra
+    )
+
+
+def config_map(name, **data):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def secret(name, **string_data):
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": string_data}
+
+
+def certificate(name, namespace, dns_names):
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Certificate",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "secretName": f"{name}-tls",
+            "dnsNames": dns_names,
+            "issuerRef": {"name": "x", "kind": "ClusterIssuer"},
+        },
+    }
+
+
+def actions(result):
+    return {(o["kind"], o["name"]): o["action"] for o in result["objects"]}
+
+
+def test_apply_is_idempotent_and_labels_objects(kubeconfig, namespace, kube):
+    objs = [config_map("a", K="1"), secret("s", TOKEN="v1"), certificate("c", namespace, ["a.example.com"])]
+    first = converge(params(kubeconfig, namespace, objs))
+    assert first["changed"] is True
+    assert set(actions(first).values()) == {"created"}
+    stored = kube.get(res.CONFIG_MAP, "a", namespace)
+    assert stored["metadata"]["labels"]["octo.platform/owner"] == "t"
+    assert stored["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "octo.platform"
+    assert base64.b64decode(kube.get(res.SECRET, "s", namespace)["data"]["TOKEN"]) == b"v1"
+    writes = kube.writes
+    second = converge(params(kubeconfig, namespace, objs), kube=kube)
+    assert second["changed"] is False and set(actions(second).values()) == {"unchanged"}
+    assert kube.writes == writes  # nothing written at all
+    check = converge(params(kubeconfig, namespace, objs), check_mode=True, kube=kube)
+    assert check["changed"] is False
+
+
+def test_sorted_results_independent_of_input_order(kubeconfig, namespace):
+    objs = [config_map("b"), config_map("a"), secret("z", K="v")]
+    one = converge(params(kubeconfig, namespace, objs), check_mode=True)
+    two = converge(params(kubeconfig, namespace, list(reversed(objs))), check_mode=True)
+    assert one["objects"] == two["objects"]
+    assert [(o["kind"], o["name"]) for o in one["objects"]] == [
+        ("ConfigMap", "a"),
+        ("ConfigMap", "b"),
+        ("Secret", "z"),
+    ]
+
+
+def test_update_prune_and_check_mode_predicts(kubeconfig, namespace, kube):
+    converge(params(kubeconfig, namespace, [config_map("a", K="1"), config_map("b"), secret("s", T="1")]))
+    after = [config_map("a", K="2"), secret("s", T="2")]
+    predicted = converge(params(kubeconfig, namespace, after), check_mode=True, diff=True)
+    assert actions(predicted) == {
+        ("ConfigMap", "a"): "updated",
+        ("ConfigMap", "b"): "deleted",
+        ("Secret", "s"): "updated",
+    }
+    assert kube.get(res.CONFIG_MAP, "b", namespace) is not None  # check mode wrote nothing
+    assert kube.get(res.CONFIG_MAP, "a", namespace)["data"] == {"K": "1"}
+    real = converge(params(kubeconfig, namespace, after), diff=True)
+    assert real["objects"] == predicted["objects"]
+    assert kube.get(res.CONFIG_MAP, "b", namespace) is None
+    assert kube.get(res.CONFIG_MAP, "a", namespace)["data"] == {"K": "2"}
+    diffs = {d["after_header"]: d for d in real["diff"]}
+    assert "K: '2'" in diffs[f"ConfigMap {namespace}/a"]["after"]
+    secret_diff = diffs[f"Secret {namespace}/s"]
+    assert "(hidden)" in secret_diff["after"] and "(hidden)" in secret_diff["before"]
+    assert base64.b64encode(b"2").decode() not in str(real)
+
+
+def test_prune_off_keeps_and_prune_kinds_reach_absent_kinds(kubeconfig, namespace, kube):
+    converge(params(kubeconfig, namespace, [config_map("a"), secret("s", K="v")]))
+    kept = converge(params(kubeconfig, namespace, [secret("s", K="v")], prune=False))
+    assert kept["changed"] is False and kube.get(res.CONFIG_MAP, "a", namespace) is not None
+    no_kind = converge(params(kubeconfig, namespace, [secret("s", K="v")]))
+    assert kube.get(res.CONFIG_MAP, "a", namespace) is not None and not no_kind["changed"]
+    pruned = converge(params(kubeconfig, namespace, [secret("s", K="v")], prune_kinds=["v1/ConfigMap"]))
+    assert actions(pruned)[("ConfigMap", "a")] == "deleted"
+    assert kube.get(res.CONFIG_MAP, "a", namespace) is None
+
+
+def test_prune_leaves_other_owners_and_foreign_objects(kubeconfig, namespace, kube):
+    converge(params(kubeconfig, namespace, [config_map("theirs")], owner="other"))
+    labels = {"octo.platform/owner": "t", "app.kubernetes.io/managed-by": "octo.platform"}
+    hand = {**config_map("hand"), "metadata": {"name": "hand", "labels": labels}}
+    kube.request("POST", res.CONFIG_MAP.path(namespace), query={"fieldManager": "kubectl"}, body=hand)
+    converge(params(kubeconfig, namespace, [config_map("mine")]))
+    assert kube.get(res.CONFIG_MAP, "theirs", namespace) is not None
+    assert kube.get(res.CONFIG_MAP, "hand", namespace) is not None  # labels copied by hand prove nothing
+
+
+def test_state_absent_deletes_the_owners_objects(kubeconfig, namespace, kube):
+    objs = [config_map("a"), config_map("b")]
+    converge(params(kubeconfig, namespace, objs))
+    gone = converge(params(kubeconfig, namespace, [config_map("a")], state="absent"))
+    assert set(actions(gone).values()) == {"deleted"} and len(gone["objects"]) == 2
+    assert kube.get(res.CONFIG_MAP, "b", namespace) is None
+    again = converge(params(kubeconfig, namespace, [config_map("a")], state="absent"))
+    assert again == {"changed": False, "objects": []}
+
+
+def test_yaml_text_definitions_and_cluster_scoped_objects(kubeconfig, namespace, kube):
+    name = f"t-ns-{pysecrets.token_hex(3)}"
+    text = (
+        f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n---\n"
+        + "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: "
+        + name
+        + "\n"
+    )
+    try:
+        result = converge(params(kubeconfig, namespace, text, prune=False))
+        assert actions(result) == {("Namespace", name): "created", ("ConfigMap", "c"): "created"}
+        assert kube.get(res.NAMESPACE, name)["metadata"]["labels"]["octo.platform/owner"] == "t"
+        assert converge(params(kubeconfig, namespace, text, prune=False))["changed"] is False
+    finally:
+        kube.delete(res.NAMESPACE, name)
+
+
+@pytest.mark.parametrize(
+    ("definitions", "message"),
+    [
+        ([{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}], "has no metadata.name"),
+        ([config_map("a"), config_map("a")], "ConfigMap {ns}/a is defined more than once"),
+        (
+            [{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}],
+            "Failed to apply Widget {ns}/w: the server has no such kind",
+        ),
+        ("a: [", "is not valid YAML"),
+    ],
+)
+def test_bad_input_fails_before_any_write(kubeconfig, namespace, kube, definitions, message):
+    objs = [config_map("first"), *definitions] if isinstance(definitions, list) else definitions
+    with pytest.raises(OctoError, match=re.escape(message.format(ns=namespace))):
+        converge(params(kubeconfig, namespace, objs))
+    assert kube.get(res.CONFIG_MAP, "first", namespace) is None
+
+
+def test_schema_violation_fails_on_dry_run_before_any_write(kubeconfig, namespace, kube):
+    bad = certificate("c", namespace, ["a.example.com"])
+    del bad["spec"]["secretName"]  # required by the CRD's schema
+    with pytest.raises(OctoError, match=f"Failed to apply Certificate {namespace}/c: 422 .*secretName"):
+        converge(params(kubeconfig, namespace, [config_map("first"), bad]))
+    assert kube.get(res.CONFIG_MAP, "first", namespace) is None
+    with pytest.raises(OctoError, match=r"422 .*secretName"):
+        converge(params(kubeconfig, namespace, [bad]), check_mode=True)
+
+
+def test_wait_for_condition_and_certificate_diagnosis(kubeconfig, namespace, kube):
+    cert = certificate("wild", namespace, ["*.example.com", "example.com"])
+    converge(params(kubeconfig, namespace, [cert]))
+    stored = kube.get(CERTIFICATE, "wild", namespace)
+    stored["status"] = {
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "False",
+                "reason": "DoesNotExist",
+                "message": "Issuing certificate as Secret does not exist",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+        ]
+    }
+    kube.request("PUT", CERTIFICATE.path(namespace, "wild") + "/status", body=stored)
+    wait = [{"kind": "Certificate", "name": "wild"}]
+    started = time.monotonic()
+    with pytest.raises(OctoError) as failure:
+        converge(params(kubeconfig, namespace, [cert], wait_for=wait, wait_timeout=2, wait_sleep=1))
+    assert time.monotonic() - started < 10
+    assert "Failed to wait for Certificate" in str(failure.value)
+    assert (
+        f"Certificate {namespace}/wild not ready: DoesNotExist: Issuing certificate as Secret does not exist"
+        in str(failure.value)
+    )
+    assert failure.value.details["changed"] is False
+    stored = kube.get(CERTIFICATE, "wild", namespace)
+    stored["status"] = {
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True",
+                "reason": "Ready",
+                "message": "ok",
+                "lastTransitionTime": "2026-01-01T00:00:00Z",
+            }
+        ]
+    }
+    kube.request("PUT", CERTIFICATE.path(namespace, "wild") + "/status", body=stored)
+    done = converge(params(kubeconfig, namespace, [cert], wait_for=wait, wait_timeout=5, wait_sleep=1))
+    assert done["changed"] is False
+
+
+def test_playbook_hides_secret_values_at_vvv(kubeconfig, namespace):
+    value = pysecrets.token_hex(16)
+    task = {
+        "name": "apply",
+        "octo.platform.manifests": {
+            "owner": "t",
+            "namespace": namespace,
+            "definitions": [secret("s", KEY=value)],
+        },
+    }
+    run = run_tasks([task], diff=True, verbosity=3, env={"K8S_AUTH_KUBECONFIG": kubeconfig})
+    assert run.rc == 0, run.output
+    assert run.task("apply")["status"] == "changed"
+    assert value not in run.output and base64.b64encode(value.encode()).decode() not in run.output
+    assert "(hidden)" in run.output
+    again = run_tasks([task], verbosity=3, env={"K8S_AUTH_KUBECONFIG": kubeconfig})
+    assert again.task("apply")["status"] == "ok"
+    assert value not in again.output
+
+
+def test_validation_error_type(kubeconfig, namespace):
+    with pytest.raises(ValidationError, match="owner"):
+        converge(params(kubeconfig, namespace, [config_map("a")], owner="Bad_Owner"))
