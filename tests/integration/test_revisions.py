@@ -4,11 +4,20 @@ atomic rollback of a failed rollout, drift in check mode, history in integration
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from k8s_support import TEST_IMAGE, orders_params, sample
+from k8s_support import TEST_IMAGE, orders_args, orders_params, sample
+from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
@@ -21,6 +30,8 @@ from ansible_collections.octo.platform.plugins.modules.integrations import ARGUM
 
 SENTINEL = "sentinel-rev-5d2b"
 IMAGE_2 = "registry.local/octo:2.0"
+TASK = "deploy orders"
+KILL_WAIT = 60  # seconds for the killed run to reach its rollout
 
 
 @pytest.fixture
@@ -227,3 +238,57 @@ def test_bulk_items_record_and_roll_back_per_item_with_constant_reads(kubeconfig
     )
     [result] = back["integrations"]
     assert result["revision"]["revision"] == 3 and result["revision"]["source"] == "rollback to revision 1"
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (read from /proc, children first found first)."""
+    parents = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if entry.name.isdigit():
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found.extend(children)
+        frontier = children
+    return found
+
+
+def test_a_run_killed_mid_rollout_leaves_no_lock(kubeconfig, namespace, kube, tmp_path):
+    converge(orders_params(kubeconfig, namespace))
+    never_ready = "registry.local/octo:1.0-never-ready"
+    task = {
+        "name": TASK,
+        "octo.platform.integration": orders_args(namespace, image=never_ready, wait_timeout=120),
+    }
+    playbook = tmp_path / "playbook.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [task]}]))
+    command = [ansible_bin("ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
+    command += ["-e", f"ansible_python_interpreter={sys.executable}"]
+    environment = {**os.environ, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")}
+    run = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, start_new_session=True)
+    try:
+        deadline = time.monotonic() + KILL_WAIT
+        while not (len(history(kube, namespace)) == 2 and live_image(kube, namespace) == never_ready):
+            assert run.poll() is None and time.monotonic() < deadline, "the rollout never started"
+            time.sleep(0.2)
+        time.sleep(1)  # the controller is following the rollout now
+    finally:
+        tree = [run.pid, *descendants(run.pid)]  # Ansible's workers may leave the process group
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        run.wait(timeout=30)
+    assert run.returncode == -signal.SIGKILL
+    assert [r.result for r in history(kube, namespace)] == ["rolled-out", "pending"]
+
+    again = run_tasks([{"name": TASK, "octo.platform.integration": orders_args(namespace)}])
+    assert again.rc == 0, again.output
+    result = again.task(TASK)["result"]
+    assert result["changed"] is True and result["rollout"]["state"] == "complete"
+    assert (result["revision"]["revision"], result["revision"]["result"]) == (3, "rolled-out")
+    assert [r.result for r in history(kube, namespace)] == ["rolled-out", "interrupted", "rolled-out"]
+    steady = run_tasks([{"name": TASK, "octo.platform.integration": orders_args(namespace)}])
+    assert steady.rc == 0 and steady.task(TASK)["result"]["changed"] is False

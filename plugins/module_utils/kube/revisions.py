@@ -163,6 +163,10 @@ def settle_reported(kube: Kube, result: dict) -> None:
     outcome = outcome_of(result)
     if reported.get("result") != rev.PENDING or outcome is None or "config_map" not in reported:
         return
+    stored = kube.get(res.CONFIG_MAP, reported["config_map"], result["namespace"])
+    if ((stored or {}).get("data") or {}).get("result") != rev.PENDING:  # a later run settled it meanwhile
+        reported["result"] = ((stored or {}).get("data") or {}).get("result")
+        return
     kube.merge_patch(res.CONFIG_MAP, reported["config_map"], result["namespace"], rev.result_patch(outcome))
     reported["result"] = outcome
 
