@@ -162,6 +162,14 @@ objects:
   type: list
   elements: dict
   sample: [{apiVersion: v1, kind: ConfigMap, namespace: octo, name: settings, action: created}]
+namespaces_created:
+  description:
+    - Namespaces the namespaced objects live in that did not exist and were not among the definitions; created
+      (without labels, never pruned) before the objects. In check mode, those that would be created.
+  returned: when a namespace is created
+  type: list
+  elements: str
+  sample: [octo-dev]
 diagnosis:
   description: When a wait failed, one line per reason found (for Certificates, from cert-manager's status).
   returned: when a wait fails

@@ -252,3 +252,19 @@ def test_playbook_hides_secret_values_at_vvv(kubeconfig, namespace):
 def test_validation_error_type(kubeconfig, namespace):
     with pytest.raises(ValidationError, match="owner"):
         converge(params(kubeconfig, namespace, [config_map("a")], owner="Bad_Owner"))
+
+
+def test_missing_namespace_is_created_without_labels(kubeconfig, namespace, kube):
+    name = f"t-ns-{pysecrets.token_hex(3)}"
+    objs = [{**config_map("c"), "metadata": {"name": "c", "namespace": name}}]
+    try:
+        predicted = converge(params(kubeconfig, namespace, objs), check_mode=True)
+        assert predicted["namespaces_created"] == [name] and predicted["changed"] is True
+        assert kube.get(res.NAMESPACE, name) is None
+        created = converge(params(kubeconfig, namespace, objs))
+        assert created["namespaces_created"] == [name]
+        assert "octo.platform/owner" not in (kube.get(res.NAMESPACE, name)["metadata"].get("labels") or {})
+        again = converge(params(kubeconfig, namespace, objs))
+        assert again["changed"] is False and "namespaces_created" not in again
+    finally:
+        kube.delete(res.NAMESPACE, name)

@@ -12,6 +12,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.args import a
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.converge import create_namespace
 from ansible_collections.octo.platform.plugins.module_utils.kube.discovery import Discovery
 from ansible_collections.octo.platform.plugins.module_utils.render import cert_diagnosis as cd
 from ansible_collections.octo.platform.plugins.module_utils.render import manifests as mf
@@ -42,8 +43,11 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
         the_plan = Plan(mf.deletions(owned))
     else:
         the_plan = mf.plan_manifests(desired, owned + _unowned(kube, found, desired, owned), params["prune"])
-    _dry_run(kube, found, the_plan)
-    result = {"changed": the_plan.changed, "objects": mf.object_results(the_plan)}
+    missing = [] if params["state"] == "absent" else _missing_namespaces(kube, desired)
+    _dry_run(kube, found, the_plan, set(missing))
+    result = {"changed": the_plan.changed or bool(missing), "objects": mf.object_results(the_plan)}
+    if missing:
+        result["namespaces_created"] = missing
     warnings = [w for action in the_plan.actions for w in action.warnings]
     if warnings:
         result["warnings"] = warnings
@@ -51,6 +55,8 @@ def converge(params: dict, check_mode: bool = False, diff: bool = False, kube: K
         result["diff"] = _diff_report(the_plan)
     if check_mode:
         return result
+    for namespace in missing:
+        create_namespace(kube, namespace)
     _apply(kube, found, the_plan)
     if params["state"] == "present" and (waits or params["wait"]):
         try:
@@ -100,10 +106,22 @@ def _unowned(kube: Kube, found: Discovery, desired: list[dict], owned: list[dict
     return current
 
 
-def _dry_run(kube: Kube, found: Discovery, the_plan: Plan) -> None:
-    """Every create/update through the server's validation, writing nothing. Objects in a namespace the
-    definitions create are checked by the real apply (the server rejects them in a missing namespace)."""
-    new_namespaces = {a.name for a in the_plan.actions if a.kind == "Namespace" and a.op == "create"}
+def _missing_namespaces(kube: Kube, desired: list[dict]) -> list[str]:
+    """Namespaces the namespaced objects live in that neither exist nor are among the definitions: created
+    (without labels, as the other modules create them) before the first object, reported in the result."""
+    defined = {obj["metadata"]["name"] for obj in desired if obj["kind"] == "Namespace"}
+    used = sorted(
+        {obj["metadata"]["namespace"] for obj in desired if obj["metadata"].get("namespace")} - defined
+    )
+    return [namespace for namespace in used if kube.get(res.NAMESPACE, namespace) is None]
+
+
+def _dry_run(kube: Kube, found: Discovery, the_plan: Plan, missing: set) -> None:
+    """Every create/update through the server's validation, writing nothing. Objects in a namespace not there
+    yet are checked by the real apply (the server rejects them in a missing namespace)."""
+    new_namespaces = missing | {
+        a.name for a in the_plan.actions if a.kind == "Namespace" and a.op == "create"
+    }
     for action in the_plan.actions:
         if action.op in ("create", "update") and action.namespace not in new_namespaces:
             try:
