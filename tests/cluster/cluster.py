@@ -381,10 +381,12 @@ class Api:
         self.context = ssl.create_default_context(cafile=str(PKI / "ca.crt"))
         self.context.load_cert_chain(str(PKI / "admin.crt"), str(PKI / "admin.key"))
 
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict | str]:
+    def request(
+        self, method: str, path: str, body: dict | list | None = None, content_type: str = "application/json"
+    ) -> tuple[int, dict | str]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(request, context=self.context, timeout=5) as response:
                 return response.status, _decode(response.read())
