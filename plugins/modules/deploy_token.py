@@ -19,8 +19,8 @@ description:
   - The token's C(jti) is then recorded, created only if absent, in the replay records shared by all actions;
     a second sighting is refused, whichever action saw it first, also after restarts. Records expire with the
     token and expired ones are pruned (at most 100 per run).
-  - Every refusal fails with C(Failed to verify the deploy token: <reason>) and a RV(refusal) code; nothing is
-    recorded then.
+  - Every refusal fails with a message starting C(Failed to verify the deploy token) that gives the reason,
+    and a RV(refusal) code; nothing is recorded then.
 options:
   token:
     description: The OIDC token (a JWT) minted by the CI job. Never returned or logged.
@@ -79,14 +79,44 @@ options:
     description:
       - Where the jti records live. C(local) - one file per jti under O(replay_path), created with O_EXCL
         (the embedded default; one controller). C(cluster) - one ConfigMap per jti in O(namespace), created
-        with a plain create that fails on conflict (several controllers).
+        with a plain create that fails on conflict (several controllers). C(gcs) - one object per jti under
+        O(replay_gcs.prefix) in the state bucket, created with the precondition C(if_generation_match=0).
     type: str
-    choices: [local, cluster]
+    choices: [local, cluster, gcs]
     default: local
   replay_path:
     description: Directory of the local replay records.
     type: path
     default: ~/.local/state/octo-platform/deploy-replay
+  replay_gcs:
+    description: The bucket and Google Cloud credentials of O(replay_backend=gcs).
+    type: dict
+    suboptions:
+      bucket:
+        description: The state bucket (see M(octo.platform.gcs_state_bucket)).
+        type: str
+        required: true
+      prefix:
+        description: Object name prefix of the records.
+        type: str
+        default: deploy-gate/jti/
+      project:
+        description: Project of the bucket. Falls back to E(GCP_PROJECT), E(GOOGLE_CLOUD_PROJECT), E(CLOUDSDK_CORE_PROJECT).
+        type: str
+      auth_kind:
+        description:
+          - How to authenticate, as in the gcp_auth options of the other modules. Falls back to E(GCP_AUTH_KIND).
+        type: str
+        choices: [application, serviceaccount, anonymous]
+      service_account_file:
+        description: A service account key file. Falls back to E(GCP_SERVICE_ACCOUNT_FILE), E(GOOGLE_APPLICATION_CREDENTIALS).
+        type: path
+      service_account_contents:
+        description: A service account key as JSON. Falls back to E(GCP_SERVICE_ACCOUNT_CONTENTS).
+        type: jsonarg
+      storage_endpoint:
+        description: Cloud Storage API endpoint (a local emulator). Falls back to E(OCTO_STORAGE_ENDPOINT), E(STORAGE_EMULATOR_HOST).
+        type: str
   namespace:
     description: Namespace of the replay records with O(replay_backend=cluster); it must exist.
     type: str
@@ -108,6 +138,7 @@ notes:
   - The Kubernetes connection options apply to O(replay_backend=cluster) only.
 requirements:
   - PyJWT >= 2.8 with cryptography (Python libraries)
+  - google-cloud-storage >= 2.16.0 (Python library, for O(replay_backend=gcs))
 author:
   - octo.platform maintainers (!UNKNOWN)
 """
@@ -136,6 +167,16 @@ EXAMPLES = r"""
       workflow_ref: "octo/integrations/.github/workflows/plan.yml@*"
     replay_backend: cluster
     namespace: octo-system
+
+- name: Replay records in the state bucket (several controllers, no cluster access needed for them)
+  octo.platform.deploy_token:
+    token: "{{ ci_deploy_token }}"
+    action: deploy
+    issuer: https://token.actions.githubusercontent.com
+    pins: {aud: octo-deploy, repository: octo/integrations}
+    replay_backend: gcs
+    replay_gcs:
+      bucket: octo-prod-state
 """
 
 RETURN = r"""
@@ -166,6 +207,15 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.octo.platform.plugins.module_utils.auth.gate import verify
 from ansible_collections.octo.platform.plugins.module_utils.common import runner
 from ansible_collections.octo.platform.plugins.module_utils.common.args import K8S_AUTH
+from ansible_collections.octo.platform.plugins.module_utils.common.gcp_args import GCP_AUTH
+
+GCS_AUTH_KEYS = (
+    "project",
+    "auth_kind",
+    "service_account_file",
+    "service_account_contents",
+    "storage_endpoint",
+)
 
 ARGUMENT_SPEC = {
     "token": {"type": "str", "required": True, "no_log": True},
@@ -180,7 +230,15 @@ ARGUMENT_SPEC = {
     "jwks_validate_certs": {"type": "bool", "default": True},
     "clock_skew": {"type": "int", "default": 60},
     "max_token_lifetime": {"type": "int", "default": 3600},
-    "replay_backend": {"type": "str", "choices": ["local", "cluster"], "default": "local"},
+    "replay_backend": {"type": "str", "choices": ["local", "cluster", "gcs"], "default": "local"},
+    "replay_gcs": {
+        "type": "dict",
+        "options": {
+            "bucket": {"type": "str", "required": True},
+            "prefix": {"type": "str", "default": "deploy-gate/jti/"},
+            **{key: GCP_AUTH[key] for key in GCS_AUTH_KEYS},
+        },
+    },
     "replay_path": {"type": "path", "default": "~/.local/state/octo-platform/deploy-replay"},
     "namespace": {"type": "str", "default": "octo-dev"},
 }

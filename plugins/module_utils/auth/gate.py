@@ -53,7 +53,11 @@ def _settings(params: dict):
 def _store(params: dict):
     if params["replay_backend"] == "local":
         return replay.LocalReplay(os.path.expanduser(params["replay_path"] or ""))
-    # The cluster backend is imported only when chosen: the local default needs no kubernetes library.
+    # The other backends are imported only when chosen: the local default needs no cloud or kubernetes library.
+    if params["replay_backend"] == "gcs":
+        from ansible_collections.octo.platform.plugins.module_utils.gcp.jti_store import GcsReplay
+
+        return GcsReplay(params["replay_gcs"] or {})
     from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
     from ansible_collections.octo.platform.plugins.module_utils.kube.deploy_records import ClusterReplay
 
