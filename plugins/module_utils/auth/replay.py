@@ -16,6 +16,7 @@ import os
 from ansible_collections.octo.platform.plugins.module_utils.auth.claims import TokenRefused
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 
+UTC = datetime.timezone.utc  # noqa: UP017 - modules also run on Python 3.9 targets (no datetime.UTC)
 PRUNE_LIMIT = 100  # expired entries deleted per run at most: the cost of a run stays bounded
 SCAN_LIMIT = 1000  # local entries looked at per run at most
 
@@ -26,7 +27,7 @@ def record_key(jti: str) -> str:
 
 
 def new_entry(action: str, expires: float, now: float) -> dict:
-    seen = datetime.datetime.fromtimestamp(now, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    seen = datetime.datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"action": action, "seen": seen, "expires": int(expires)}
 
 

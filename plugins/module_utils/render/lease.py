@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ansible_collections.octo.platform.plugins.module_utils.render.kinds import Kind
 
+UTC = datetime.timezone.utc  # noqa: UP017 - modules also run on Python 3.9 targets (no datetime.UTC)
 LEASE = Kind("coordination.k8s.io/v1", "Lease", "leases")
 LOCK_NAME = "octo-deploy-lock"
 MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -25,7 +26,7 @@ class Holding:
 
 
 def microtime(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime(MICROTIME)
+    return datetime.datetime.fromtimestamp(epoch, UTC).strftime(MICROTIME)
 
 
 def _epoch(stamp) -> float:
