@@ -19,6 +19,7 @@ from kubernetes import client
 from support.playbook import REPO_ROOT, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
+from ansible_collections.octo.platform.plugins.module_utils.kube import client as client_module
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
 
@@ -260,3 +261,20 @@ def apply_after(kube: Kube, barrier: threading.Barrier, obj: dict, errors: list)
         kube.apply(res.CONFIG_MAP, obj)
     except Exception as err:  # collected: the test asserts there are none
         errors.append(err)
+
+
+def test_list_pages_through_every_item(kubeconfig, namespace, monkeypatch):
+    """A LIST larger than a page comes back whole (limit + continue), one read per page; ``keep`` maps each
+    item as its page is decoded."""
+    writer = Kube({"kubeconfig": kubeconfig})
+    for index in range(7):
+        writer.apply(res.CONFIG_MAP, config_map(namespace, f"paged-{index}", n=str(index)))
+    monkeypatch.setattr(client_module, "PAGE_SIZE", 3)
+    kube = Kube({"kubeconfig": kubeconfig})
+    listed = kube.list(res.CONFIG_MAP, namespace, keep=lambda item: (item["kind"], item["metadata"]["name"]))
+    paged = sorted(name for kind, name in listed if name.startswith("paged-") and kind == "ConfigMap")
+    assert paged == [f"paged-{index}" for index in range(7)]
+    pages = -(-len(listed) // 3)  # the namespace may hold its kube-root-ca.crt ConfigMap too
+    assert kube.requests == {"GET": pages} and pages >= 3
+    monkeypatch.setattr(client_module, "PAGE_SIZE", 500)
+    assert len(kube.list(res.CONFIG_MAP, namespace)) == len(listed) and kube.reads == pages + 1

@@ -40,6 +40,8 @@ MAX_ATTEMPTS = 4
 BACKOFF = 0.3  # seconds before the first retry, doubled for each further one
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 READ_VERBS = frozenset({"GET"})
+# Items per LIST request (kubectl's chunk size): the API server sends the rest behind a continue token.
+PAGE_SIZE = 500
 BODY_EXCERPT = 160  # characters of a non-JSON answer quoted in an error
 CONNECTION = "the Kubernetes connection"
 
@@ -256,15 +258,29 @@ class Kube:
     def get(self, res: Resource, name: str, namespace: str | None = None):
         return self.request("GET", res.path(namespace, name), what=f"{res.kind} {name}")
 
-    def list(self, res: Resource, namespace: str | None = None, label_selector: str | None = None, **query):
+    def list(
+        self,
+        res: Resource,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        keep=None,
+        **query,
+    ):
+        """Every item, PAGE_SIZE per request (limit + continue: one consistent snapshot, however many pages).
+        ``keep`` maps each item as its page is decoded, so a large list holds only what the caller reads."""
         if label_selector:
             query["labelSelector"] = label_selector
-        answer = self.request("GET", res.path(namespace), query=query or None, what=f"{res.kind} list")
-        items = answer.get("items", []) if answer else []
-        for item in items:  # list items carry no apiVersion/kind
-            item.setdefault("apiVersion", res.api_version)
-            item.setdefault("kind", res.kind)
-        return items
+        query["limit"] = PAGE_SIZE
+        items = []
+        while True:
+            answer = self.request("GET", res.path(namespace), query=query, what=f"{res.kind} list") or {}
+            for item in answer.get("items") or []:  # list items carry no apiVersion/kind
+                item.setdefault("apiVersion", res.api_version)
+                item.setdefault("kind", res.kind)
+                items.append(keep(item) if keep else item)
+            query["continue"] = (answer.get("metadata") or {}).get("continue")
+            if not query["continue"]:
+                return items
 
     def apply(self, res: Resource, obj: dict, dry_run: bool = False):
         """Server-side apply with this collection's field manager (create or update)."""

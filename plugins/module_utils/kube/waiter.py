@@ -2,7 +2,8 @@
 
 One follower serves the modules (waiting in the module process) and the action plugin (printing live lines on
 the controller): per namespace and poll it makes one LIST each of Deployments, ReplicaSets, pods and events,
-however many deployments it follows. The lists are indexed by deployment once per poll, so a poll costs
+however many deployments it follows, page by page, keeping of each object only what the evaluation reads
+(rollout.slim: 2,000 pods at N=1000). The lists are indexed by deployment once per poll, so a poll costs
 O(objects), not O(deployments x objects). ``on_poll`` sees each poll's statuses and new events (the bulk form's
 aggregate progress lines).
 """
@@ -107,11 +108,12 @@ def _observe(kube, namespace: str, waiting: list[str], timeout: float, expired: 
     pod_selector = f"{names.LABEL_DEPLOYMENT}={waiting[0]}" if one else names.LABEL_DEPLOYMENT
     deployments = {
         d["metadata"].get("labels", {}).get(names.LABEL_DEPLOYMENT): d
-        for d in kube.list(res.DEPLOYMENT, namespace, label_selector=selector)
+        for d in kube.list(res.DEPLOYMENT, namespace, label_selector=selector, keep=rollout.slim)
     }
-    replica_sets = by_deployment(kube.list(res.REPLICA_SET, namespace, label_selector=pod_selector))
-    pods = by_deployment(kube.list(res.POD, namespace, label_selector=pod_selector))
-    events = by_involved_uid(kube.list(res.EVENT, namespace))
+    replica_sets = kube.list(res.REPLICA_SET, namespace, label_selector=pod_selector, keep=rollout.slim)
+    pods = kube.list(res.POD, namespace, label_selector=pod_selector, keep=rollout.slim)
+    replica_sets, pods = by_deployment(replica_sets), by_deployment(pods)
+    events = by_involved_uid(kube.list(res.EVENT, namespace, keep=rollout.slim))
     for dep_id in waiting:
         deployment = deployments.get(dep_id)
         mine_rs, mine_pods = replica_sets.get(dep_id, []), pods.get(dep_id, [])

@@ -41,13 +41,15 @@ UNIQUE_NAMES = frozenset({"ports"})  # keyed lists whose entries' names must be 
 
 
 def strip_server_fields(obj: dict) -> dict:
-    """A copy of ``obj`` without status, server bookkeeping metadata and server-written annotations."""
-    stripped = copy.deepcopy(obj)
-    stripped.pop("status", None)
+    """A copy of ``obj`` without status, server bookkeeping metadata and server-written annotations (what is
+    dropped, managedFields above all, is left out before copying)."""
+    stripped = {key: value for key, value in obj.items() if key != "status"}
     metadata = stripped.get("metadata")
     if isinstance(metadata, dict):
-        for key in SERVER_METADATA:
-            metadata.pop(key, None)
+        stripped["metadata"] = {key: value for key, value in metadata.items() if key not in SERVER_METADATA}
+    stripped = copy.deepcopy(stripped)
+    metadata = stripped.get("metadata")
+    if isinstance(metadata, dict):
         annotations = metadata.get("annotations")
         if isinstance(annotations, dict):
             for key in SERVER_ANNOTATIONS:

@@ -39,7 +39,10 @@ def stamp(obj: dict) -> dict:
     annotations = metadata.get("annotations") or {}
     annotations.pop(APPLIED_HASH, None)
     metadata["annotations"] = annotations
-    canonical = json.dumps(_without_hash(stamped), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    hashed = stamped  # what the hash covers: no hash, no empty annotations (a view, not another copy)
+    if not annotations:
+        hashed = {**stamped, "metadata": {k: v for k, v in metadata.items() if k != "annotations"}}
+    canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     annotations[APPLIED_HASH] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return stamped
 
@@ -53,7 +56,9 @@ class Action:
     namespace: str | None
     desired: dict | None  # stamped desired object; None for delete
     actual: dict | None  # server object as read; None for create
-    before: dict | None  # readable diff sides: project(actual, desired) vs desired, None for absent
+    # Readable diff sides of a change: project(actual, desired) vs desired, None for absent; an unchanged
+    # object ("none") has no diff and carries neither.
+    before: dict | None
     after: dict | None
     warnings: tuple[str, ...] = ()  # e.g. fields another field manager owns
 
@@ -201,10 +206,10 @@ def _action(
     """``staying``: pointers of entries left in place, kept out of the diff (they do not change)."""
     metadata = identity.get("metadata") or {}
     actual = _redacted(actual)
-    after = _without_hash(desired) if desired is not None else None
+    after = _without_hash(desired) if desired is not None and op != "none" else None
     before = None
-    if actual is not None:
-        before = _without_hash(strip_server_fields(actual))
+    if actual is not None and op != "none":
+        before = _drop_hash(strip_server_fields(actual))
         if after is not None:
             before = _without_entries(project(before, after), staying)
     return Action(
@@ -251,7 +256,11 @@ def _annotations(obj: dict) -> dict:
 
 def _without_hash(obj: dict) -> dict:
     """A copy of ``obj`` without the APPLIED_HASH annotation (and without annotations if none remain)."""
-    clean = copy.deepcopy(obj)
+    return _drop_hash(copy.deepcopy(obj))
+
+
+def _drop_hash(clean: dict) -> dict:
+    """``clean`` (a copy of ours) without the APPLIED_HASH annotation, and without annotations if none remain."""
     metadata = clean.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("annotations"), dict):
         metadata["annotations"].pop(APPLIED_HASH, None)

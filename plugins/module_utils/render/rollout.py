@@ -12,6 +12,7 @@ REVISION = "deployment.kubernetes.io/revision"
 CRASH_LOOP_FATAL_RESTARTS = 2
 # A kubelet whose Secret/ConfigMap cache has not synced yet says so and retries: not a configuration error.
 TRANSIENT_MESSAGE_PREFIXES = ("failed to sync ",)
+SPEC_UNREAD = frozenset({"Pod", "ReplicaSet"})  # kinds whose spec the evaluation never reads
 # Container waiting reasons that more waiting will not fix.
 FATAL_WAITING = {
     "ImagePullBackOff": "the image cannot be pulled",
@@ -41,6 +42,15 @@ class RolloutStatus:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def slim(obj: dict) -> dict:
+    """What a rollout's evaluation reads of a listed object: no managedFields, and no spec of a pod or
+    ReplicaSet (only their ownership, revision and status count); a follower keeps thousands of them."""
+    kept = {key: value for key, value in obj.items() if key != "spec" or obj.get("kind") not in SPEC_UNREAD}
+    metadata = obj.get("metadata") or {}
+    kept["metadata"] = {key: value for key, value in metadata.items() if key != "managedFields"}
+    return kept
 
 
 def _owned_by(obj: dict, owner: dict) -> bool:

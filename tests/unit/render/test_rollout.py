@@ -173,3 +173,24 @@ def test_related_events_only_about_own_objects():
     related = rollout.related_events(events, dep, sets, pods)
     assert [e["metadata"]["uid"] for e in related] == ["e1", "e2"]
     assert rollout.summarize_event(related[1])["object"] == "pod/p1"
+
+
+def test_slim_objects_evaluate_as_the_full_ones():
+    """A follower keeps slimmed pods and ReplicaSets (no spec, no managedFields): same verdict, less kept."""
+    managed = [{"manager": "kube-controller-manager", "fieldsV1": {"f:status": {}}}]
+    full_rs = {**replica_set("rs-new", "2"), "kind": "ReplicaSet", "spec": {"template": {"spec": {}}}}
+    full_pod = {**pod("p1", "rs-new", waiting="ImagePullBackOff"), "kind": "Pod", "spec": {"containers": []}}
+    full_dep = {**deployment(updatedReplicas=1), "kind": "Deployment"}
+    for obj in (full_rs, full_pod, full_dep):
+        obj["metadata"] = {**obj["metadata"], "managedFields": managed}
+    slim = [rollout.slim(obj) for obj in (full_rs, full_pod, full_dep)]
+    assert [("spec" in obj, "managedFields" in obj["metadata"]) for obj in slim] == [
+        (False, False),
+        (False, False),
+        (True, False),
+    ]
+    assert rollout.evaluate(slim[2], [slim[0]], [slim[1]]) == rollout.evaluate(
+        full_dep, [full_rs], [full_pod]
+    )
+    assert rollout.evaluate(slim[2], [slim[0]], [slim[1]]).reason == "ImagePullBackOff"
+    assert "managedFields" in full_pod["metadata"]  # the listed object itself is left alone
