@@ -229,7 +229,7 @@ ARGUMENT_SPEC = {
     "jwks_timeout": {"type": "float", "default": 10},
     "jwks_validate_certs": {"type": "bool", "default": True},
     "clock_skew": {"type": "int", "default": 60},
-    "max_token_lifetime": {"type": "int", "default": 3600},
+    "max_token_lifetime": {"type": "int", "default": 3600, "no_log": False},
     "replay_backend": {"type": "str", "choices": ["local", "cluster", "gcs"], "default": "local"},
     "replay_gcs": {
         "type": "dict",
