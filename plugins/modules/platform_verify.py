@@ -12,7 +12,8 @@ description:
     them as RV(table) (lines for the play to print) and RV(endpoints) (the same as data).
   - C(dns) - the host resolves (through O(resolver) when given) to the node, O(node_addresses).
   - C(certificate) - the certificate served covers the host, verifies against O(ca_cert) (or the system
-    trust store) and has at least O(min_days_left) days left.
+    trust store) and has at least O(min_days_left) days left. An V(http://) endpoint fails it unless
+    O(require_tls=false).
   - C(health) - a GET of C(health_path) answers 200 with a JSON body holding every key of C(health_keys)
     (dotted paths for nested keys).
   - C(headers) - the health answer carries C(Strict-Transport-Security) (max-age of 180 days or more),
@@ -33,7 +34,7 @@ options:
         description: Name in the table; the host when unset.
         type: str
       url:
-        description: The public https:// URL (with a port when not 443).
+        description: The public https:// URL (with a port when not 443); http:// for a platform without TLS.
         type: str
         required: true
       health_path:
@@ -81,6 +82,12 @@ options:
     description: The certificate check fails with fewer days left.
     type: int
     default: 14
+  require_tls:
+    description:
+      - Whether an V(http://) endpoint fails the C(certificate) check. V(false) only for a platform without TLS
+        on purpose (the local inventory); its C(certificate) check then passes as skipped and HSTS is not asked for.
+    type: bool
+    default: true
   retries:
     description: How many more times an endpoint is checked when one of its checks fails.
     type: int

@@ -85,6 +85,13 @@ class Site:
         self.failures_left = 0  # answer 503 this many times first
 
 
+def serve_http(site: Site):
+    """The same site over plain HTTP (a platform without TLS)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def serve_https(tmp_path, site: Site, key, cert, name="server"):
     key_file, cert_file = tmp_path / f"{name}.key", tmp_path / f"{name}.crt"
     key_file.write_bytes(
@@ -93,7 +100,16 @@ def serve_https(tmp_path, site: Site, key, cert, name="server"):
         )
     )
     cert_file.write_bytes(pem(cert))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    server.handle_error = lambda *_args: None  # a probe that only reads the certificate resets the connection
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
+
+def _handler(site: Site):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -115,13 +131,7 @@ def serve_https(tmp_path, site: Site, key, cert, name="server"):
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.handle_error = lambda *_args: None  # a probe that only reads the certificate resets the connection
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return Handler
 
 
 class DnsServer:
@@ -302,6 +312,29 @@ def test_bounded_retries_until_healthy_then_a_clear_failure(tmp_path, endpoint, 
         platform_verify.run(params(tmp_path, server, dns_server, retries=1, fail_on_error=True))
     assert err.value.details["endpoints"][0]["attempts"] == 2 and site.failures_left == 8
     assert any(line.startswith("FAIL") for line in err.value.details["table"])
+
+
+def test_plain_http_fails_the_certificate_check_unless_tls_is_not_required(tmp_path, dns_server):
+    site = Site()
+    site.headers = {k: v for k, v in GOOD_HEADERS.items() if k != "Strict-Transport-Security"}
+    server = serve_http(site)
+    try:
+        p = params(tmp_path, server, dns_server)
+        p["endpoints"][0]["url"] = f"http://{HOST}:{server.server_address[1]}"
+        required = platform_verify.run(p)
+        relaxed = platform_verify.run({**p, "require_tls": False})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert statuses(required) == {
+        "dns": True,
+        "certificate": False,
+        "health": True,
+        "headers": True,
+        "auth": True,
+    }
+    assert "plain HTTP (TLS required)" in required["failures"][0]
+    assert relaxed["ok"] and relaxed["endpoints"][0]["checks"][1]["skipped"], relaxed["table"]
 
 
 def test_module_prints_the_table_in_a_play(tmp_path, endpoint, dns_server):

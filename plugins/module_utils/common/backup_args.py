@@ -1,4 +1,4 @@
-"""Argument specs of platform_backup and platform_restore (with GCP_AUTH for the state bucket)."""
+"""Argument specs of platform_backup, platform_restore and platform_release (with GCP_AUTH for the state bucket)."""
 
 from __future__ import annotations
 
@@ -26,4 +26,14 @@ RESTORE = {
     "backup": {"type": "str", "default": "latest"},
     "target_database": {"type": "str"},
     "force": {"type": "bool", "default": False},
+}
+
+RELEASE = {
+    "backend": {"type": "str", "default": "local", "choices": ["local", "gcs"]},
+    "path": {"type": "path"},
+    "bucket": {"type": "str"},
+    "object_name": {"type": "str", "default": "octo/platform-releases.json"},
+    "images": {"type": "dict"},
+    "backup": {"type": "str"},
+    "keep": {"type": "int", "default": 20},
 }

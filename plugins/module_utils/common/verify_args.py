@@ -24,6 +24,7 @@ VERIFY = {
     "resolver_port": {"type": "int", "default": 53},
     "ca_cert": {"type": "path"},
     "min_days_left": {"type": "int", "default": 14},
+    "require_tls": {"type": "bool", "default": True},
     "retries": {"type": "int", "default": 5},
     "delay": {"type": "float", "default": 3.0},
     "fail_on_error": {"type": "bool", "default": True},

@@ -25,8 +25,8 @@ def endpoints(params: dict) -> list[dict]:
     for index, item in enumerate(params.get("endpoints") or []):
         where = f"endpoints[{index}]"
         host = endpoint.host_of(item.get("url") or "")
-        if not (item.get("url") or "").startswith("https://"):
-            raise ValidationError(WHAT, f"{where}.url", "must be an https:// URL")
+        if not (item.get("url") or "").startswith(("https://", "http://")):
+            raise ValidationError(WHAT, f"{where}.url", "must be an https:// (or http://) URL")
         for path in ("health_path", "auth_path"):
             if item.get(path) and not item[path].startswith("/"):
                 raise ValidationError(WHAT, f"{where}.{path}", "must start with /")
@@ -60,11 +60,12 @@ def _lookup(document, dotted: str):
     return document
 
 
-def headers_check(headers: dict) -> Check:
-    """HSTS (max-age >= 180 days), nosniff, framing denied (X-Frame-Options or CSP frame-ancestors), Referrer-Policy."""
+def headers_check(headers: dict, https: bool = True) -> Check:
+    """HSTS (max-age >= 180 days, over https only), nosniff, framing denied (X-Frame-Options or CSP
+    frame-ancestors), Referrer-Policy."""
     h = {k.lower(): v for k, v in headers.items()}
     problems = []
-    if _max_age(h.get("strict-transport-security", "")) < HSTS_MIN_SECONDS:
+    if https and _max_age(h.get("strict-transport-security", "")) < HSTS_MIN_SECONDS:
         problems.append(f"Strict-Transport-Security max-age >= {HSTS_MIN_SECONDS} missing")
     if h.get("x-content-type-options", "").lower() != "nosniff":
         problems.append("X-Content-Type-Options: nosniff missing")
@@ -75,7 +76,14 @@ def headers_check(headers: dict) -> Check:
         problems.append("Referrer-Policy missing")
     if problems:
         return Check("headers", False, "; ".join(problems))
-    return Check("headers", True, "HSTS, nosniff, framing and Referrer-Policy set")
+    return Check("headers", True, ("HSTS, " if https else "") + "nosniff, framing and Referrer-Policy set")
+
+
+def plain_http_check(require_tls: bool) -> Check:
+    """The certificate check of an http:// endpoint: a failure unless TLS is not required (a local platform)."""
+    if require_tls:
+        return Check("certificate", False, "served over plain HTTP (TLS required)")
+    return Check("certificate", True, "plain HTTP, TLS not required", {"skipped": True})
 
 
 def _max_age(value: str) -> int:

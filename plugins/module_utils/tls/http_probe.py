@@ -39,13 +39,14 @@ def served_certificate(host: str, address: str, port: int, timeout: float = TIME
         return None, str(err)
 
 
-def get(host: str, address: str, port: int, path: str, ca_file: str | None, timeout: float = TIMEOUT_SECONDS):
-    """GET https://host{path} from address:port, chain and name verified, no redirect followed, no cookie."""
-    context = ssl.create_default_context(cafile=ca_file)
-    conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+def get(host: str, address: str, port: int, path: str, ca_file: str | None, https: bool = True):
+    """GET https://host{path} (http:// when not https) from address:port, chain and name verified, no redirect
+    followed, no cookie."""
+    context = ssl.create_default_context(cafile=ca_file) if https else None
+    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT_SECONDS)
     try:
-        raw = socket.create_connection((address, port), timeout=timeout)
-        conn.sock = context.wrap_socket(raw, server_hostname=host)
+        raw = socket.create_connection((address, port), timeout=TIMEOUT_SECONDS)
+        conn.sock = context.wrap_socket(raw, server_hostname=host) if https else raw
         conn.request(
             "GET", path, headers={"Host": host, "User-Agent": USER_AGENT, "Accept": "application/json"}
         )

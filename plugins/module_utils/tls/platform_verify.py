@@ -69,16 +69,22 @@ def _checks(item: dict, params: dict, settings: dict) -> list[Check]:
     addresses, error = probe.resolve(host, settings["resolver"], params["resolver_port"])
     checks = [endpoint.dns_check(host, addresses, settings["expected"], error)]
     address = item.get("address") or params.get("address") or (addresses[0] if addresses else host)
-    port = urlsplit(item["url"]).port or 443
-    checks.append(_certificate(host, address, port, params))
-    health = http_probe.get(host, address, port, item["health_path"], params.get("ca_cert"))
+    url = urlsplit(item["url"])
+    https = url.scheme == "https"
+    port = url.port or (443 if https else 80)
+    checks.append(
+        _certificate(host, address, port, params) if https else verify.plain_http_check(params["require_tls"])
+    )
+    health = http_probe.get(host, address, port, item["health_path"], params.get("ca_cert"), https)
     checks.append(verify.health_check(health.status, health.body, item["health_keys"], health.error))
     checks.append(
-        verify.headers_check(health.headers) if not health.error else Check("headers", False, "no answer")
+        verify.headers_check(health.headers, https)
+        if not health.error
+        else Check("headers", False, "no answer")
     )
     auth = http_probe.Answer()
     if item["auth_required"]:
-        auth = http_probe.get(host, address, port, item["auth_path"], params.get("ca_cert"))
+        auth = http_probe.get(host, address, port, item["auth_path"], params.get("ca_cert"), https)
     checks.append(verify.auth_check(item["auth_required"], auth.status, auth.error))
     return checks
 

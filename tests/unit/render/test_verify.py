@@ -29,7 +29,7 @@ def test_endpoints_take_auth_from_oidc_unless_overridden():
 @pytest.mark.parametrize(
     ("item", "field"),
     [
-        ({"url": "http://octo.example.com"}, "endpoints[0].url"),
+        ({"url": "ftp://octo.example.com"}, "endpoints[0].url"),
         ({"url": "https://octo.example.com", "health_path": "health"}, "endpoints[0].health_path"),
     ],
 )
