@@ -57,4 +57,3 @@ def test_kubeconfig_on_the_controller_points_at_the_node():
     kubeconfig = STATE / "kubeconfig.yaml"
     assert kubeconfig.stat().st_mode & 0o777 == 0o600
     assert f"server: https://{host_info['ip']}:6443" in kubeconfig.read_text()
-
