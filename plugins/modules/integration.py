@@ -304,7 +304,7 @@ drift:
   returned: state=present and check mode
   type: list
   elements: dict
-  sample: [{kind: Deployment, name: octo-dep-orders-1, fields: [spec.template.spec.containers[0].image]}]
+  sample: [{kind: Deployment, name: octo-dep-orders-1, fields: ['spec.template.spec.containers[0].image']}]
 namespace:
   description: Namespace of the objects.
   returned: always
