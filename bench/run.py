@@ -298,12 +298,24 @@ def git_commit() -> str:
     return head.stdout.strip() + (" (plus uncommitted changes)" if dirty.stdout.strip() else "")
 
 
+def included(approach: str, count: int, args: argparse.Namespace) -> bool:
+    if not approach.startswith("k8s"):
+        return True
+    return count <= (args.k8s_wait_max if approach.endswith("-wait") else args.k8s_max)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 200, 1000])
     parser.add_argument("--approaches", nargs="+", default=list(APPROACHES), choices=list(APPROACHES))
     parser.add_argument(
         "--k8s-max", type=int, default=200, help="largest N for kubernetes.core (minutes beyond)"
+    )
+    parser.add_argument(
+        "--k8s-wait-max",
+        type=int,
+        default=200,
+        help="largest N for kubernetes.core with wait (it waits for each object in turn)",
     )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
@@ -324,7 +336,7 @@ def main() -> int:
         floor_task = {"ansible.builtin.debug": {"msg": "x"}}
         context["floor"] = measure([*ansible_playbook(), str(playbook(Path(tmp), "floor", floor_task))])
         for count in args.sizes:
-            order = [a for a in args.approaches if not a.startswith("k8s") or count <= args.k8s_max]
+            order = [a for a in args.approaches if included(a, count, args)]
             shuffle.shuffle(order)
             print(f"bench: N={count}, order {' '.join(order)}", flush=True)
             for approach in order:
