@@ -9,8 +9,8 @@ short_description: Record the platform's deployed images in the state, and find 
 version_added: 0.1.0
 description:
   - Keeps the release history of the platform in a JSON object next to the platform credentials (a local file
-    or an object in the state bucket, written with compare-and-swap): per release its number, time, the image
-    of each component and the database backup taken just before it was deployed.
+    or an object in the state bucket, written with compare-and-swap). Per release it keeps its number, time, the
+    image of each component and the database backup taken just before it was deployed.
   - With O(images), records a release unless the latest one has the same images (then nothing changes).
   - Without O(images), only reads. RV(rollback) is the release before the latest one, with the backup to
     restore (C(restore_backup)) and its images as C(platform_*_image) settings (C(image_settings)).

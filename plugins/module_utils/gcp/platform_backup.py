@@ -24,7 +24,7 @@ def backup(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
     )
     prefix = f"{backup_plan.PREFIX}{database}/"
     listing = store.list(prefix)
-    name = backup_plan.object_name(database, datetime.datetime.now(datetime.UTC))
+    name = backup_plan.object_name(database, datetime.datetime.now(backup_plan.UTC))
     if name in listing:
         raise OctoError("back up", f"database {database}", f"{name} exists already; retry in a second")
     kept, deleted = backup_plan.rotation([*listing, name], params["keep_daily"], params["keep_weekly"])

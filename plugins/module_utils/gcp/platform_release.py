@@ -11,6 +11,7 @@ from ansible_collections.octo.platform.plugins.module_utils.render import releas
 from ansible_collections.octo.platform.plugins.module_utils.state.store import StateConflict
 
 CONFLICT_RETRIES = 3
+UTC = datetime.timezone.utc  # noqa: UP017 - datetime.UTC is 3.11+, module targets include 3.9
 
 
 def ensure(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
@@ -20,7 +21,7 @@ def ensure(params: dict, check_mode: bool = False, diff: bool = False) -> dict:
         current = releases.check(json.loads(data), store.what) if data else releases.empty()
         wanted, added = current, False
         if params.get("images"):
-            now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            now = datetime.datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             wanted, added = releases.record(
                 current, params["images"], now, params.get("backup"), params["keep"]
             )

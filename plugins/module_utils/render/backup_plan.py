@@ -11,6 +11,7 @@ WHAT = "platform backup"
 PREFIX = "backups/"
 SUFFIX = ".dump.enc"
 STAMP = "%Y%m%dT%H%M%SZ"
+UTC = datetime.timezone.utc  # noqa: UP017 - datetime.UTC is 3.11+, module targets include 3.9
 DATABASE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 NAME = re.compile(r"^backups/(?P<db>[A-Za-z_][A-Za-z0-9_$-]{0,62})/(?P<stamp>\d{8}T\d{6}Z)\.dump\.enc$")
 
@@ -28,7 +29,7 @@ def validate(params: dict) -> None:
 
 def object_name(database: str, now: datetime.datetime) -> str:
     """backups/<database>/<UTC timestamp>.dump.enc"""
-    return f"{PREFIX}{database}/{now.astimezone(datetime.UTC).strftime(STAMP)}{SUFFIX}"
+    return f"{PREFIX}{database}/{now.astimezone(UTC).strftime(STAMP)}{SUFFIX}"
 
 
 def taken_at(name: str) -> datetime.datetime | None:
@@ -36,7 +37,7 @@ def taken_at(name: str) -> datetime.datetime | None:
     match = NAME.match(name)
     if not match:
         return None
-    return datetime.datetime.strptime(match["stamp"], STAMP).replace(tzinfo=datetime.UTC)
+    return datetime.datetime.strptime(match["stamp"], STAMP).replace(tzinfo=UTC)
 
 
 def metadata(database: str, key_id: str, size: int, sha256: str, counts: dict) -> dict:
