@@ -20,7 +20,7 @@ description:
     C(metadata.name), no object is defined twice, every kind is served by the API server (one discovery request
     per group version), and every created or updated object passes a server-side dry run (the schema of its
     kind, custom resource definitions included). A failure names the object, for example
-    C(Failed to apply Certificate cert-manager/wildcard: the server has no such kind).
+    C(Failed to apply Certificate cert-manager/wildcard) followed by the reason (C(the server has no such kind)).
   - Secret values never appear in results, diffs, warnings or errors - C(data) and C(stringData) values show as
     C((hidden)), and no hash of them is written to the object. C(stringData) is stored as C(data), as the API
     server does; a Secret is unchanged when its keys hold the same values.

@@ -15,9 +15,13 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.manifests import converge
+from ansible_collections.octo.platform.plugins.module_utils.render.kinds import (
+    CERTIFICATE,
+    CERTIFICATE_REQUEST,
+    CHALLENGE,
+    ORDER,
+)
 from ansible_collections.octo.platform.plugins.modules.manifests import ARGUMENT_SPEC
-
-CERTIFICATE = res.Resource("cert-manager.io/v1", "Certificate", "certificates")
 
 
 @pytest.fixture
@@ -268,3 +272,88 @@ def test_missing_namespace_is_created_without_labels(kubeconfig, namespace, kube
         assert again["changed"] is False and "namespaces_created" not in again
     finally:
         kube.delete(res.NAMESPACE, name)
+
+
+def put_status(kube, resource, namespace, obj, status):
+    obj = {**obj, "status": status}
+    return kube.request("PUT", resource.path(namespace, obj["metadata"]["name"]) + "/status", body=obj)
+
+
+def owned_by(obj):
+    meta = obj["metadata"]
+    return [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"], "uid": meta["uid"]}]
+
+
+def test_certificate_wait_explains_a_failing_http01_self_check(kubeconfig, namespace, kube):
+    host = "app.example.com"
+    converge(params(kubeconfig, namespace, [certificate("app", namespace, [host])]))
+    cert = kube.get(CERTIFICATE, "app", namespace)
+    ready = {
+        "type": "Ready",
+        "status": "False",
+        "reason": "DoesNotExist",
+        "message": "Issuing certificate as Secret does not exist",
+        "lastTransitionTime": "2026-01-01T00:00:00Z",
+    }
+    put_status(kube, CERTIFICATE, namespace, cert, {"conditions": [ready]})
+    csr = base64.b64encode(b"csr").decode()
+    request = kube.create(
+        CERTIFICATE_REQUEST,
+        {
+            **CERTIFICATE_REQUEST.header,
+            "metadata": {"name": "app-1", "namespace": namespace, "ownerReferences": owned_by(cert)},
+            "spec": {"request": csr, "issuerRef": {"name": "letsencrypt-prod"}},
+        },
+    )
+    order = kube.create(
+        ORDER,
+        {
+            **ORDER.header,
+            "metadata": {"name": "app-1-1", "namespace": namespace, "ownerReferences": owned_by(request)},
+            "spec": {"request": csr, "issuerRef": {"name": "letsencrypt-prod"}, "dnsNames": [host]},
+        },
+    )
+    put_status(kube, ORDER, namespace, order, {"state": "pending"})
+    challenge = kube.create(
+        CHALLENGE,
+        {
+            **CHALLENGE.header,
+            "metadata": {"name": "app-1-1-1", "namespace": namespace, "ownerReferences": owned_by(order)},
+            "spec": {
+                "authorizationURL": "https://acme.example/a",
+                "dnsName": host,
+                "type": "HTTP-01",
+                "token": "t",
+                "key": "k",
+                "url": "https://acme.example/c",
+                "issuerRef": {"name": "letsencrypt-prod"},
+                "solver": {"http01": {"ingress": {"ingressClassName": "traefik"}}},
+            },
+        },
+    )
+    reason = "Waiting for HTTP-01 challenge propagation: wrong status code '404', expected '200'"
+    put_status(
+        kube,
+        CHALLENGE,
+        namespace,
+        challenge,
+        {"presented": True, "processing": True, "state": "pending", "reason": reason},
+    )
+    wait = [{"kind": "Certificate", "name": "app"}]
+    with pytest.raises(OctoError) as failure:
+        converge(
+            params(
+                kubeconfig,
+                namespace,
+                [certificate("app", namespace, [host])],
+                wait_for=wait,
+                wait_timeout=1,
+                wait_sleep=1,
+            )
+        )
+    assert failure.value.details["diagnosis"][-1] == f"HTTP-01 self check failed for {host}: 404"
+    assert (
+        "CertificateRequest app-1 not approved yet (is the approver running?)"
+        in failure.value.details["diagnosis"]
+    )
+    assert f"HTTP-01 self check failed for {host}: 404" in str(failure.value)
