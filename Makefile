@@ -43,7 +43,8 @@ demo: $(STAMP)
 	@tests/cluster/build.sh
 	@if [ "$$(id -u)" = 0 ] && command -v containerd >/dev/null; then \
 	  echo "demo: real node (root, containerd available): the samples run as real pods behind Traefik"; \
-	  $(CLUSTER) up --node real && $(PY) tests/images/runtime_images.py --import; \
+	  $(CLUSTER) up --node real && $(PY) tests/images/runtime_images.py --import \
+	    && $(PY) tests/images/postgres_image.py --import; \
 	else \
 	  echo "demo: simulated node (a real one needs root and containerd): pods are reported Ready, not run"; \
 	  $(CLUSTER) up; \

@@ -15,7 +15,8 @@ import time
 import pytest
 from cluster import real_node
 from e2e_support import STATE_DIR, cluster_cli
-from images import runtime_images
+from images import postgres_image, runtime_images
+from images.image_builder import import_image
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
@@ -31,6 +32,7 @@ def real_cluster():
         pytest.fail(f"Failed to start the real-node cluster:\n{up.stdout}{up.stderr}", pytrace=False)
     kubeconfig = up.stdout.strip().splitlines()[-1]
     runtime_images.import_images(real_node.Layout(STATE_DIR).socket)
+    import_image(postgres_image.build(), real_node.Layout(STATE_DIR).socket)  # the platform's Postgres
     environment = pytest.MonkeyPatch()
     environment.setenv("OCTO_CLUSTER_DIR", str(STATE_DIR))
     environment.setenv("K8S_AUTH_KUBECONFIG", kubeconfig)
