@@ -9,13 +9,13 @@ Pure (stdlib + PyYAML). One ``TraefikSettings`` gives both forms of the same val
 - ``file_provider()`` and ``entry_point_http()``: the same routers, middlewares and TLS options for a
   Traefik that reads them from its file provider (the local cluster's Traefik).
 
-The HTTP -> HTTPS redirect is a catch-all router on the ``web`` entry point with the lowest priority (1),
-whose rule matches every path except ``/.well-known/acme-challenge/`` (and, when ``redirect_domain`` is set,
-only that domain and its subdomains). Traefik attaches an Ingress with a TLS section to the HTTPS side of an
-entry point only, so a plain HTTP request for such a host finds no other router and is redirected; an Ingress
-without TLS (cert-manager's HTTP-01 solver, an integration with tls_mode none) keeps answering plain HTTP,
-and the challenge path is never redirected. An entry point redirect (``redirections.entryPoint``) would
-catch the challenge too: its generated router outranks every Ingress.
+The HTTP -> HTTPS redirect is a router on the ``web`` entry point whose rule matches every path except
+``/.well-known/acme-challenge/`` (and, when ``redirect_domain`` is set, only that domain and its
+subdomains), with a priority above every Ingress router (Traefik gives those the length of their rule).
+Traefik serves an Ingress on every entry point (TLS on ``websecure``, whose ``http.tls`` is on, plain on
+``web``), so the redirect must outrank them on ``web``; the ACME prefix is excluded from its rule, so
+cert-manager's HTTP-01 solver Ingress keeps answering the challenge over plain HTTP. An entry point redirect
+(``redirections.entryPoint``) would catch the challenge too.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ CHART_NAME = "traefik"
 HEADERS_MIDDLEWARE = "security-headers"
 REDIRECT_MIDDLEWARE = "redirect-https"
 REDIRECT_ROUTER = "http-to-https"
-# Below every Ingress router: Traefik gives those the length of their rule.
-REDIRECT_PRIORITY = 1
+# Above every Ingress router: Traefik gives those the length of their rule (a host is at most 253 characters).
+REDIRECT_PRIORITY = 10000
 TLS_VERSIONS = ("VersionTLS12", "VersionTLS13")
 REFERRER_POLICIES = (
     "no-referrer",
@@ -124,6 +124,7 @@ def helm_values(settings: TraefikSettings) -> dict:
             "web": {"forwardedHeaders": trusted},
             "websecure": {
                 "forwardedHeaders": trusted,
+                "tls": {"enabled": True},
                 "middlewares": [f"{settings.namespace}-{HEADERS_MIDDLEWARE}@kubernetescrd"],
             },
         },
@@ -192,5 +193,5 @@ def file_provider(settings: TraefikSettings) -> dict:
 
 
 def entry_point_http() -> dict:
-    """The websecure entry point's `http` block with the file provider: the security headers on every router."""
-    return {"middlewares": [f"{HEADERS_MIDDLEWARE}@file"]}
+    """The websecure entry point's `http` block with the file provider: TLS and the security headers on every router."""
+    return {"middlewares": [f"{HEADERS_MIDDLEWARE}@file"], "tls": {}}

@@ -29,6 +29,7 @@ def test_helm_chart_config_values():
     for port in ("web", "websecure"):
         assert values["ports"][port]["forwardedHeaders"]["trustedIPs"] == ["10.0.0.0/8", "203.0.113.7"]
     assert values["ports"]["websecure"]["middlewares"] == ["kube-system-security-headers@kubernetescrd"]
+    assert values["ports"]["websecure"]["tls"] == {"enabled": True}
 
 
 def test_security_headers_and_tls_option():
@@ -51,7 +52,7 @@ def test_redirect_keeps_the_acme_challenge_on_plain_http():
     (route,) = objs["IngressRoute", "http-to-https"]["spec"]["routes"]
     assert objs["IngressRoute", "http-to-https"]["spec"]["entryPoints"] == ["web"]
     assert route["match"] == "PathPrefix(`/`) && !PathPrefix(`/.well-known/acme-challenge/`)"
-    assert route["priority"] == 1  # below every Ingress router (rule length)
+    assert route["priority"] == 10000  # above every Ingress router (rule length)
     assert route["middlewares"] == [{"name": "redirect-https"}]
 
 
@@ -81,9 +82,9 @@ def test_file_provider_has_the_same_values():
     assert dynamic["http"]["middlewares"]["redirect-https"] == objs["Middleware", "redirect-https"]["spec"]
     router = dynamic["http"]["routers"]["http-to-https"]
     assert router["rule"] == objs["IngressRoute", "http-to-https"]["spec"]["routes"][0]["match"]
-    assert router["priority"] == 1 and router["service"] == "noop@internal"
+    assert router["priority"] == 10000 and router["service"] == "noop@internal"
     assert dynamic["tls"]["options"]["default"] == {"minVersion": "VersionTLS12"}
-    assert traefik.entry_point_http() == {"middlewares": ["security-headers@file"]}
+    assert traefik.entry_point_http() == {"middlewares": ["security-headers@file"], "tls": {}}
 
 
 @pytest.mark.parametrize(
