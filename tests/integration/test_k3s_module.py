@@ -2,7 +2,9 @@
 
 One scenario, in order: install -> re-run unchanged -> config change restarts once -> re-run unchanged ->
 upgrade -> downgrade refused -> uninstall -> wrong checksum installs nothing -> install again -> an agent on a
-second host (its own network namespace) joins. The host is read independently over SSH. Needs root.
+second host (its own network namespace) joins -> airgap install (sha256 checked, images placed) -> a server that
+never becomes ready fails within its timeout with its journal, and converges once fixed. The hosts are read
+independently over SSH. Needs root. Always the stand-in (the scenario needs versions and checksums it controls).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -181,3 +184,53 @@ def test_agent_removal_and_a_server_that_cannot_start(bed):
     failed, result = k3s(agent, server_args(V1, url))
     assert failed and result["msg"].startswith("Failed to start k3s: Job for k3s.service failed"), result
     assert "Address already in use" in result["journal"], result
+
+
+def copy_to(host: BootedHost, source: Path, dest: str) -> None:
+    scp = ["scp", *host.ssh_args(), str(source), f"root@{host.ip}:{dest}"]
+    subprocess.run(scp, check=True, capture_output=True, timeout=60)
+
+
+def test_airgap_install_checks_the_sha256_and_places_the_images(bed):
+    spare = bed["agent"]  # the last test left a failed server and a busy port there
+    spare.ssh("systemctl stop busy6443")
+    assert not k3s(spare, {"state": "absent"})[0]
+    binary = bed["dir"] / V1 / "k3s"
+    copy_to(spare, binary, "/root/k3s")
+    spare.ssh("tar -cf /root/k3s-airgap-images-amd64.tar -C /etc hostname")
+    args = server_args(V1, "http://127.0.0.1:9", **{"node-name": "k3s-agent"})  # nothing to download from
+    args |= {"airgap_binary": "/root/k3s", "airgap_images": "/root/k3s-airgap-images-amd64.tar"}
+    failed, result = k3s(spare, args | {"airgap_sha256": "0" * 64})
+    assert failed and result["msg"].startswith("Failed to verify the k3s binary: sha256 of /root/k3s is"), (
+        result
+    )
+    assert spare.ssh("ls -A /usr/local/bin /var/lib/rancher/k3s/agent/images", check=False).stdout == (
+        "/usr/local/bin:\n"
+    )
+    digest = hashlib.sha256(binary.read_bytes()).hexdigest()
+    failed, result = k3s(spare, args | {"airgap_sha256": digest})
+    assert not failed and result["action"] == "install", result
+    assert spare.ssh("sha256sum /usr/local/bin/k3s").stdout.split()[0] == digest
+    placed = "sha256sum /root/k3s-airgap-images-amd64.tar /var/lib/rancher/k3s/agent/images/*.tar"
+    sums = spare.ssh(placed).stdout.split()
+    assert sums[0] == sums[2] and sums[3].endswith("/k3s-airgap-images-amd64.tar"), sums
+    assert spare.ssh("systemctl is-active k3s").stdout.strip() == "active"
+
+
+def test_readiness_timeout_reports_the_journal_then_a_fixed_run_converges(bed):
+    spare = bed["agent"]
+    args = server_args(V1, bed["url"], **{"node-name": "k3s-agent"}) | {"wait_timeout": 5}
+    started = time.monotonic()
+    failed, result = k3s(spare, args | {"environment": {"STANDIN_NEVER_READY": "1"}})
+    elapsed = time.monotonic() - started
+    assert failed and result["msg"].startswith(
+        "Failed to wait for k3s server k3s-agent: not ready after 5s"
+    ), result
+    assert "the last lines of its journal:" in result["msg"], result
+    assert "[-]etcd failed: stand-in told never to become ready" in result["msg"], result
+    assert elapsed < 60, elapsed  # bounded: the 5 s wait plus one SSH round trip
+    failed, result = k3s(spare, args)
+    assert not failed and result["changed"] and result["restarted"], result
+    assert result["changed_files"] == ["/etc/systemd/system/k3s.service.env"], result
+    failed, result = k3s(spare, args)
+    assert not failed and not result["changed"], result

@@ -173,11 +173,13 @@ def wait_ready(role: str, node_name: str, timeout: int) -> None:
         except (OSError, UrlConnectionError, ValueError, KeyError) as err:
             last = str(err)
         time.sleep(1)
+    journal = journal_tail(unit)
+    last_lines = "\n".join(journal.strip().splitlines()[-5:])
     raise OctoError(
         "wait for",
         f"k3s {role} {node_name}",
-        f"not ready after {timeout}s ({last})",
-        journal=journal_tail(unit),
+        f"not ready after {timeout}s ({last}); the last lines of its journal:\n{last_lines}",
+        journal=journal,
     )
 
 

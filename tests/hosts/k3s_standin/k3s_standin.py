@@ -3,7 +3,8 @@
 
 `k3s --version` prints the version; `k3s server` reads /etc/rancher/k3s/config.yaml, serves HTTPS on 6443
 (/readyz and /api/v1/nodes, bearer token) with the certificate baked in below, writes /etc/rancher/k3s/k3s.yaml
-and the join token; `k3s agent` joins a server with config.yaml's server + token and the server lists its node.
+and the join token (with STANDIN_NEVER_READY=1 in its environment, /readyz never answers ok);
+`k3s agent` joins a server with config.yaml's server + token and the server lists its node.
 The release server of the tests fills in VERSION, CERT and KEY.
 """
 
@@ -62,7 +63,7 @@ def node(name):
     return {"metadata": {"name": name}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
 
 
-def handler(admin_token, join_token, nodes):
+def handler(admin_token, join_token, nodes, never_ready):
     class Api(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -80,6 +81,9 @@ def handler(admin_token, join_token, nodes):
         def do_GET(self):
             if self.bearer() != admin_token:
                 return self.reply(401, {"kind": "Status", "code": 401})
+            if self.path == "/readyz" and never_ready:  # STANDIN_NEVER_READY in the unit's environment file
+                print("[-]etcd failed: stand-in told never to become ready", flush=True)
+                return self.reply(500, b"[-]etcd failed: reason withheld\nreadyz check failed")
             if self.path == "/readyz":
                 return self.reply(200, b"ok")
             if self.path == "/api/v1/nodes":
@@ -129,7 +133,8 @@ def server():
         pem.write(CERT + KEY)
         pem.flush()
         context.load_cert_chain(pem.name)
-    httpd = ThreadingHTTPServer(("0.0.0.0", 6443), handler(admin_token, join_token, nodes))
+    never_ready = os.environ.get("STANDIN_NEVER_READY") == "1"
+    httpd = ThreadingHTTPServer(("0.0.0.0", 6443), handler(admin_token, join_token, nodes, never_ready))
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     mode = int(str(config.get("write-kubeconfig-mode", "0600")), 8)
     write(KUBECONFIG, kubeconfig(admin_token), mode)
