@@ -44,7 +44,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-results:
+actions:
   description: The last result per action name (see M(octo.platform.deploy_result)); empty when none.
   returned: always
   type: dict

@@ -342,7 +342,7 @@ def leftovers(kubeconfig: str, namespace: str) -> dict:
 def status_info(namespace: str) -> dict:
     run = run_tasks([{"name": "status", "octo.platform.deploy_status_info": {"namespace": namespace}}])
     assert run.rc == 0, run.output
-    return run.task("status")["result"]["results"]
+    return run.task("status")["result"]["actions"]
 
 
 @pytest.fixture

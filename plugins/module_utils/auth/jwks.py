@@ -39,8 +39,7 @@ def signing_key(source: KeySource, kid: str) -> dict:
     keys, fresh = _load(source, refresh=False)
     found = _find(keys, kid)
     if found is None and not fresh:
-        keys, _ = _load(source, refresh=True)
-        found = _find(keys, kid)
+        found = _find(_load(source, refresh=True)[0], kid)
     if found is None:
         raise TokenRefused("unknown-kid", f"key {kid} is not in the issuer's JWKS (after one refresh)")
     return found

@@ -137,8 +137,11 @@ def _summary(item: dict) -> dict:
 
 
 def status(params: dict, check_mode: bool, diff: bool) -> dict:
-    """deploy_status_info: the last result per action (one action when ``action`` is given)."""
+    """deploy_status_info: the last result per action (one action when ``action`` is given).
+
+    Returned as ``actions``: ansible-core treats a ``results`` key as a loop's results.
+    """
     results = read_results(Kube(auth_params(params)), params["namespace"])
     if params.get("action"):
         results = {k: v for k, v in results.items() if k == params["action"]}
-    return {"changed": False, "namespace": params["namespace"], "results": results}
+    return {"changed": False, "namespace": params["namespace"], "actions": results}
