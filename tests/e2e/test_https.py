@@ -4,16 +4,14 @@ step (platform_endpoint_info with a real handshake against the local CA)."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import ssl
-import urllib.error
-import urllib.request
 
 import pytest
 from e2e_support import STATE_DIR, wait_until
 from images.runtime_images import IMAGE
+from support.http_probe import http_get, https_get
 from support.playbook import REPO_ROOT, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.kube import local_ca
@@ -30,35 +28,6 @@ TIMEOUT_SECONDS = 5
 @pytest.fixture
 def ports():
     return json.loads((STATE_DIR / "ports.json").read_text())
-
-
-def https_get(port: int, host: str, ca_file, path: str = "/"):
-    """GET through Traefik's websecure entry point with SNI ``host``, verified against ``ca_file``."""
-    context = ssl.create_default_context(cafile=str(ca_file))
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT_SECONDS) as raw,
-        context.wrap_socket(raw, server_hostname=host) as conn,
-    ):
-        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-        response = http.client.HTTPResponse(conn)
-        response.begin()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-
-
-def http_get(port: int, host: str, path: str):
-    """(status, Location) of a plain HTTP GET through the web entry point, redirects not followed."""
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
-    try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, response.headers.get("Location")
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Location")
 
 
 def deploy(namespace: str, base_domain: str, tls_mode: str):
