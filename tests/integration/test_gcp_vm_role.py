@@ -1,9 +1,10 @@
-"""The gcp_vm role without Google: its argument specs, its preflight, and a check-mode run of its google.cloud tasks.
+"""The gcp_vm role without Google: its argument specs, its preflight, check mode, and a run against a fake Compute API.
 
-Google cannot be reached here. The check-mode run sends the modules' requests through a local HTTPS proxy that
-answers for *.googleapis.com itself (a test CA the run trusts through REQUESTS_CA_BUNDLE): every GET is a 404
-(nothing exists yet), so each task validates its arguments, reads its resource and predicts a creation; any write
-would be recorded and fail the test. google.cloud comes from tests/collections/install_google_cloud.sh.
+Google cannot be reached here. The modules' requests go through a local HTTPS proxy that answers for
+*.googleapis.com itself (a test CA the run trusts through REQUESTS_CA_BUNDLE) with a minimal in-memory Compute API.
+google.cloud's modules lack check mode: under --check they validate their arguments and skip, so nothing is sent.
+The real run shows the requests the role's variables become and that a second run changes nothing; it is a fake,
+not Google. google.cloud comes from tests/collections/install_google_cloud.sh.
 """
 
 from __future__ import annotations
@@ -57,23 +58,43 @@ def certificates(directory: Path) -> tuple[Path, Path]:
     return directory / "ca.pem", directory / "server-chain.pem"
 
 
+KINDS = {"addresses": "compute#address", "firewalls": "compute#firewall", "instances": "compute#instance"}
+STATIC_IP = "203.0.113.7"
+
+
 class _Api(BaseHTTPRequestHandler):
-    """Behind the tunnel: records every request; nothing exists (GET 404), nothing may be written (403)."""
+    """Behind the tunnel, a minimal Compute API: records every request; GET reads the stored resource (404 when
+    absent), POST to an addresses/firewalls/instances collection stores it and answers a finished operation (an
+    address gets STATIC_IP); anything else is refused (403)."""
 
     def log_message(self, *args) -> None:
         pass
 
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        self.server.requests.append((self.command, self.headers.get("Host"), self.path, body))
-        code = 404 if self.command == "GET" else 403
-        data = json.dumps({"error": {"code": code, "message": "fake googleapis"}}).encode()
+    def _reply(self, code: int, body: dict) -> None:
+        data = json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.requests.append((self.command, self.headers.get("Host"), self.path, body))
+        path, store = self.path.split("?")[0], self.server.store
+        kind = KINDS.get(path.rsplit("/", 1)[-1])
+        if self.command == "GET" and path in store:
+            return self._reply(200, store[path])
+        if self.command == "POST" and kind:
+            resource = json.loads(body)
+            link = f"https://{self.headers.get('Host')}{path}/{resource['name']}"
+            store[f"{path}/{resource['name']}"] = {"kind": kind, "selfLink": link, **resource}
+            if kind == "compute#address":
+                store[f"{path}/{resource['name']}"]["address"] = STATIC_IP
+            return self._reply(200, {"kind": "compute#operation", "status": "DONE", "targetLink": link})
+        code = 404 if self.command == "GET" else 403
+        return self._reply(code, {"error": {"code": code, "message": "fake googleapis"}})
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
@@ -105,6 +126,7 @@ class FakeGoogleApis(socketserver.ThreadingTCPServer):
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.load_cert_chain(chain)
         self.requests: list = []
+        self.store: dict = {}
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
 
     def __enter__(self) -> FakeGoogleApis:
@@ -138,8 +160,9 @@ def play(
     tmp: Path,
     *args: str,
     playbook_file: Path | None = None,
+    check: bool = True,
 ) -> subprocess.CompletedProcess:
-    """``ansible-playbook --check --diff`` of the role on localhost, the Google APIs behind the fake proxy."""
+    """``ansible-playbook [--check --diff]`` of the role on localhost, the Google APIs behind the fake proxy."""
     if playbook_file is None:
         playbook_file = tmp / "site.yml"
         role = {"role": "octo.platform.gcp_vm", "vars": role_vars}
@@ -158,7 +181,7 @@ def play(
     }
     playbook = str(Path(sys.executable).parent / "ansible-playbook")
     return subprocess.run(
-        [playbook, str(playbook_file), "--check", "--diff", *args],
+        [playbook, str(playbook_file), *(["--check", "--diff"] if check else []), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -219,3 +242,37 @@ def test_a_google_cloud_module_checks_its_arguments_in_check_mode(collections_pa
     output = run.stdout + run.stderr
     assert run.returncode != 0 and "missing required arguments: region" in output, output
     assert google.requests == []
+
+
+def posted(requests: list, collection: str) -> list:
+    return [
+        json.loads(body)
+        for method, _, path, body in requests
+        if method == "POST" and path.endswith(collection)
+    ]
+
+
+def test_a_real_run_against_a_fake_compute_api_creates_once(collections_path, google, tmp_path):
+    """Not Google: the fake above. Shows the requests the role's arguments become, and an unchanged second run."""
+    first = play(GOOD, collections_path, google, tmp_path, check=False)
+    assert first.returncode == 0 and "changed=3" in first.stdout, (first.stdout + first.stderr)[-4000:]
+    address = {"kind": "compute#address", "name": "octo-k3s-ip", "addressType": "EXTERNAL"}
+    assert posted(google.requests, "/addresses") == [address]
+    rules = {rule["name"]: rule for rule in posted(google.requests, "/firewalls")}
+    assert rules["octo-k3s-api"]["sourceRanges"] == ["198.51.100.0/24"]
+    assert rules["octo-k3s-api"]["allowed"] == [{"IPProtocol": "tcp", "ports": ["6443"]}]
+    assert rules["octo-k3s-web"]["allowed"] == [{"IPProtocol": "tcp", "ports": ["80", "443"]}]
+    assert all(
+        rule["targetTags"] == ["octo-k3s"] and rule["direction"] == "INGRESS" for rule in rules.values()
+    )
+    (instance,) = posted(google.requests, "/instances")
+    assert instance["networkInterfaces"][0]["accessConfigs"][0]["natIP"] == STATIC_IP
+    assert instance["disks"][0]["initializeParams"]["sourceImage"].endswith(
+        "debian-cloud/global/images/family/debian-12"
+    )
+    assert {"key": "ssh-keys", "value": f"octo:{KEY}"} in instance["metadata"]["items"]
+    assert instance["tags"]["items"] == ["octo-k3s"]
+    before = len(google.requests)
+    second = play(GOOD, collections_path, google, tmp_path, check=False)
+    assert second.returncode == 0 and "changed=0" in second.stdout, (second.stdout + second.stderr)[-4000:]
+    assert {method for method, *_ in google.requests[before:]} == {"GET"}
