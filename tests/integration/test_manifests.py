@@ -8,7 +8,7 @@ import secrets as pysecrets
 import time
 
 import pytest
-from k8s_support import module_params
+from k8s_support import TEST_IMAGE, module_params
 from support.playbook import run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
@@ -357,3 +357,37 @@ def test_certificate_wait_explains_a_failing_http01_self_check(kubeconfig, names
         in failure.value.details["diagnosis"]
     )
     assert f"HTTP-01 self check failed for {host}: 404" in str(failure.value)
+
+
+def deployment(name: str, image: str) -> dict:
+    labels = {"app": name}
+    container = {"name": "app", "image": image}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+        },
+    }
+
+
+def test_wait_follows_rollouts_until_ready_or_bounded(kubeconfig, namespace):
+    ready = converge(
+        params(
+            kubeconfig, namespace, [deployment("web", TEST_IMAGE)], wait=True, wait_timeout=60, wait_sleep=1
+        )
+    )
+    assert actions(ready) == {("Deployment", "web"): "created"}
+    never = [deployment("web", TEST_IMAGE), deployment("stuck", "registry.local/octo:1.0-never-ready")]
+    started = time.monotonic()
+    with pytest.raises(OctoError) as failure:
+        converge(params(kubeconfig, namespace, never, wait=True, wait_timeout=3, wait_sleep=1))
+    assert time.monotonic() - started < 30
+    assert str(failure.value).startswith(
+        f"Failed to wait for Deployment {namespace}/stuck: not ready after 3s: "
+    )
+    assert failure.value.details["pending"] == [f"Deployment {namespace}/stuck"]
+    assert failure.value.details["changed"] is True
