@@ -12,8 +12,9 @@ description:
     renders the editor, the orchestrator, Postgres (in-cluster), Redis (optional), their Secrets, ServiceAccounts,
     the orchestrator's namespaced Role, NetworkPolicies and the integrations namespace's ResourceQuota and
     LimitRange. Nothing is written; apply RV(definitions) with M(octo.platform.manifests).
-  - Each error names the role variable, for example C(Failed to validate platform settings: platform_postgres_url
-    is required with platform_postgres_mode external).
+  - Each error names the role variable, for example
+    C(Failed to validate platform settings - platform_postgres_url is required with platform_postgres_mode external)
+    (the message has a colon where this example has a dash).
   - Each Secret holds one credential; the pod templates of its readers only carry the annotation
     C(checksum.octo.platform/<secret>), so rotating a credential rolls exactly the pods that read it.
   - RV(definitions) holds the Secrets' values, so the action plugin marks a result holding it no_log; set C(no_log)
