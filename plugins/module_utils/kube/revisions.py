@@ -145,16 +145,21 @@ def finish(kube: Kube, key: Key, histories: dict, result: dict) -> None:
     outcome = outcome_of(result)
     if not history or history[-1].result != rev.PENDING or outcome is None:
         return
-    set_result(kube, key[0], history[-1], outcome)
+    try:
+        set_result(kube, key[0], history[-1], outcome)
+    except OctoError as err:  # the next run settles it; the item's own result stands
+        result.setdefault("warnings", []).append(f"revision {history[-1].number} stays pending: {err}")
+        return
     histories[key] = [*history[:-1], _with_result(history[-1], outcome)]
     result["revision"] = histories[key][-1].summary()
 
 
 def outcome_of(result: dict) -> str | None:
-    """A revision's result from its item's result; None while the rollout is not settled."""
-    if result.get("failed"):
+    """A revision's result from its item's result; None while unknown (not settled, or the server was lost)."""
+    state = (result.get("rollout") or {}).get("state")
+    if state == "failed" or (result.get("failed") and result.get("outcome") == "failed" and state is None):
         return rev.FAILED
-    return rev.ROLLED_OUT if (result.get("rollout") or {}).get("state") == "complete" else None
+    return rev.ROLLED_OUT if state == "complete" and not result.get("failed") else None
 
 
 def settle_reported(kube: Kube, result: dict) -> None:
