@@ -136,7 +136,7 @@ def roll_back_failed(
         parallel=parallel,
         policies=back_policies,
     )
-    for item, outcome in zip(back, outcomes, strict=True):
+    for item, outcome in zip(back, outcomes):  # noqa: B905 - one outcome per item; Python 3.9
         key = key_of(item)
         failed_revision, good = failed_revisions[key]
         if not outcome["failed"]:

@@ -286,7 +286,7 @@ def changed_fields(before: object, after: object, path: str = "") -> list[str]:
         return found
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         found = []
-        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+        for index, (old, new) in enumerate(zip(before, after)):  # noqa: B905 - lengths checked; Python 3.9
             found.extend(changed_fields(old, new, f"{path}[{index}]"))
         return found
     return [] if before == after else [path or "."]
