@@ -44,6 +44,7 @@ attributes:
     description: Renders the same objects; it never changes anything.
   diff_mode:
     support: none
+    description: Nothing changes here; M(octo.platform.manifests) shows the diff of the apply.
 author:
   - octo.platform maintainers (!UNKNOWN)
 """

@@ -99,7 +99,7 @@ def network_policies(config, peers: dict) -> list[dict]:
         _ingress_from(config, "octo-editor-from-ingress-controller", editor_labels, [controller], editor_port)
     )
     for source, target in _paths(peers):
-        source_labels, _ = peers[source]
+        source_labels = peers[source][0]
         target_labels, port = peers[target]
         sources = [{"podSelector": {"matchLabels": source_labels}}]
         policies.append(_ingress_from(config, f"{target}-from-{source}", target_labels, sources, port))
@@ -109,7 +109,7 @@ def network_policies(config, peers: dict) -> list[dict]:
         policies.append(
             _policy(config, f"{source}-to-{target.removeprefix('octo-')}", source_labels, ["Egress"], egress)
         )
-    orchestrator_labels, _ = peers["octo-orchestrator"]
+    orchestrator_labels = peers["octo-orchestrator"][0]
     api = {"egress": [{"ports": [_port(port) for port in API_SERVER_PORTS]}]}
     policies.append(_policy(config, "octo-orchestrator-to-api", orchestrator_labels, ["Egress"], api))
     if config.oidc.enabled:
