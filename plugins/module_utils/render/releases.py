@@ -67,7 +67,7 @@ def images_as_settings(images: dict) -> dict:
         if at:
             found[name] = {"repository": repository, "digest": digest}
             continue
-        head, _, tag = ref.rpartition(":")
+        head, _sep, tag = ref.rpartition(":")
         found[name] = (
             {"repository": head, "tag": tag} if "/" not in tag else {"repository": ref, "tag": "latest"}
         )

@@ -88,7 +88,7 @@ def plain_http_check(require_tls: bool) -> Check:
 
 def _max_age(value: str) -> int:
     for part in value.split(";"):
-        name, _, number = part.strip().partition("=")
+        name, _sep, number = part.strip().partition("=")
         if name.lower() == "max-age" and number.strip().strip('"').isdigit():
             return int(number.strip().strip('"'))
     return -1
