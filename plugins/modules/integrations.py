@@ -79,7 +79,7 @@ options:
           env: {description: Also copy the source's env bindings., type: bool, default: false}
       atomic: {description: Roll back to the last good revision when the rollout fails., type: bool, default: false}
       history_limit: {description: Revisions kept for the deployment., type: int, default: 10}
-      actor: {description: Who applies, recorded in the revision. Defaults to the user running Ansible., type: str}
+      actor: {description: "Who applies, recorded in the revision. Defaults to the user running Ansible.", type: str}
       image: {description: Runtime image for this item., type: str}
       namespace: {description: Namespace for this item., type: str}
       base_domain: {description: Base domain for this item., type: str}
