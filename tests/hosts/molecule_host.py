@@ -8,6 +8,7 @@ STATE_DIR/host.json says where everything is. ``down STATE_DIR`` stops what ``up
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -66,10 +67,8 @@ def down(state_dir: Path) -> None:
         return
     state = json.loads(path.read_text())
     if state["release_pid"]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(state["release_pid"], signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     BootedHost.attach(state).stop()
     path.unlink()
 

@@ -46,7 +46,9 @@ def build_release(directory: Path, versions: list[str], ips: list[str]) -> None:
     """The stand-in, for each version."""
     cert, key = self_signed(directory, ips)
     for version in versions:
-        binary = STANDIN.read_text().replace("@VERSION@", version).replace("@CERT@", cert).replace("@KEY@", key)
+        binary = (
+            STANDIN.read_text().replace("@VERSION@", version).replace("@CERT@", cert).replace("@KEY@", key)
+        )
         place(directory, version, binary.encode())
 
 
@@ -57,7 +59,9 @@ def source(directory: Path, versions: list[str], ips: list[str]) -> tuple[str | 
         return os.environ["OCTO_TEST_K3S_URL"], [os.environ.get("OCTO_TEST_K3S_VERSION", versions[0])]
     if os.environ.get("OCTO_TEST_K3S_BINARY"):
         binary = os.environ["OCTO_TEST_K3S_BINARY"]
-        printed = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True, timeout=60)
+        printed = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, check=True, timeout=60
+        )
         version = re.search(r"k3s version (v\S+)", printed.stdout).group(1)
         place(directory, version, Path(binary).read_bytes())
         return None, [version]
