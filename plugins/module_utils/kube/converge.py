@@ -120,9 +120,7 @@ def roll_back_failed(
     if not back:
         return
     timeout, sleep, parallel = waiting
-    sources = {
-        key: f"atomic rollback to revision {good.number}" for key, (_, good) in failed_revisions.items()
-    }
+    sources = {key: f"atomic rollback to revision {pair[1].number}" for key, pair in failed_revisions.items()}
     back_policies = {
         key: revisions.Policy(policies.get(key, revisions.Policy()).actor, source)
         for key, source in sources.items()

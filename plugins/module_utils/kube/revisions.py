@@ -93,31 +93,33 @@ def start(kube: Kube, item: RenderedIntegration, history: list[rev.Revision], po
     for stale in (r for r in history if r.result == rev.PENDING):
         set_result(kube, request.namespace, stale, rev.INTERRUPTED)
     number = history[-1].number + 1 if history else 1
-    for _ in range(CREATE_ATTEMPTS):
-        revision = rev.Revision(
-            deployment_id=request.deployment_id,
-            number=number,
-            time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            actor=policy.actor or default_actor(),
-            content_hash=rev.content_hash(item),
-            result=rev.PENDING,
-            source=policy.source,
-            replicas=request.replicas,
-            inputs=rev.inputs_of(request),
-            definition=request.definition,
-        )
+    for attempt in range(CREATE_ATTEMPTS):
+        revision = _new_revision(item, number + attempt, policy)
         try:
             kube.create(res.CONFIG_MAP, rev.config_map(revision, request.namespace, request.slug))
             break
-        except ApiError as err:
-            if err.cause != "AlreadyExists":
+        except ApiError as err:  # AlreadyExists: a concurrent run took the number
+            if err.cause != "AlreadyExists" or attempt == CREATE_ATTEMPTS - 1:
                 raise
-            number += 1
-    else:
-        raise OctoError("record", f"revision of deployment {request.deployment_id}", "numbers kept colliding")
     for old in rev.pruned([*history, revision], policy.history_limit):
         kube.delete(res.CONFIG_MAP, old.name, request.namespace)
     return revision
+
+
+def _new_revision(item: RenderedIntegration, number: int, policy: Policy) -> rev.Revision:
+    request = item.request
+    return rev.Revision(
+        deployment_id=request.deployment_id,
+        number=number,
+        time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        actor=policy.actor or default_actor(),
+        content_hash=rev.content_hash(item),
+        result=rev.PENDING,
+        source=policy.source,
+        replicas=request.replicas,
+        inputs=rev.inputs_of(request),
+        definition=request.definition,
+    )
 
 
 def set_result(kube: Kube, namespace: str, revision: rev.Revision, result: str) -> None:
