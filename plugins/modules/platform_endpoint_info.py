@@ -38,7 +38,9 @@ options:
     type: int
     default: 53
   namespace:
-    description: Look for the Ingress in this namespace only; every namespace when not given.
+    description:
+      - Look for the Ingress in this namespace first; when none there serves the host, in every namespace
+        (so a namespace from C(module_defaults) does not hide another namespace's Ingress).
     type: str
   min_days_left:
     description: The certificate check fails with fewer days left.

@@ -121,13 +121,16 @@ def test_dns_answers_other_than_the_node(kubeconfig, namespace, dns_port):
 
 
 def test_ingress_and_secret_findings(kubeconfig, namespace, kube, dns_port):
-    none = run(kubeconfig, namespace, dns_port)
-    assert none["failures"] == [f"no Ingress has a rule for {HOST}"]
+    none = run(kubeconfig, namespace, dns_port, url=f"none.{DOMAIN}")  # a host no test gives an Ingress
+    assert none["failures"][1:] == [f"no Ingress has a rule for none.{DOMAIN}"]
     assert [c["name"] for c in none["checks"]] == ["dns", "ingress"]
 
     ingress(kube, namespace, "plain", f"plain.{DOMAIN}")
     plain = run(kubeconfig, namespace, dns_port, url=f"http://plain.{DOMAIN}/")
     assert plain["failures"] == [f"Ingress {namespace}/plain serves plain.{DOMAIN} without TLS"]
+
+    elsewhere = run(kubeconfig, "default", dns_port, url=f"http://plain.{DOMAIN}/")
+    assert elsewhere["checks"][1]["namespace"] == namespace  # not in "default": found in every namespace
 
     ingress(kube, namespace, "orders", HOST, "orders-tls")
     lost = run(kubeconfig, namespace, dns_port)

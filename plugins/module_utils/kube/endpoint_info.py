@@ -48,6 +48,12 @@ def _certificate(host: str, kube: Kube, ingress: dict, min_days: int, checks: li
     return facts.fingerprint_sha256
 
 
+def _serving_ingress(kube: Kube, host: str, namespace: str | None) -> dict | None:
+    """The Ingress for ``host`` in ``namespace`` first, else in every namespace."""
+    found = endpoint.serving_ingress(host, kube.list(res.INGRESS, namespace)) if namespace else None
+    return found or endpoint.serving_ingress(host, kube.list(res.INGRESS))
+
+
 def check(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube | None = None) -> dict:
     certs.require()
     found = _validate(params)
@@ -55,8 +61,7 @@ def check(params: dict, check_mode: bool = False, diff: bool = False, kube: Kube
     addresses, error = probe.resolve(host, found["resolver"], params["resolver_port"])
     checks = [endpoint.dns_check(host, addresses, found["expected"], error)]
     kube = kube or Kube(auth_params(params))
-    namespace = params.get("namespace")
-    ingress = endpoint.serving_ingress(host, kube.list(res.INGRESS, namespace))
+    ingress = _serving_ingress(kube, host, params.get("namespace"))
     checks.append(endpoint.ingress_check(host, ingress))
     stored = None
     if checks[-1].ok:
