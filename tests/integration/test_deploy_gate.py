@@ -359,6 +359,7 @@ def test_replay_refused_after_restart_of_everything(kubeconfig, namespace, issue
     rc, output, results = finish(ci_deploy(work, token, extra, "first"), work, "first")
     assert rc == 0, output
     assert results["Take the deploy lock"]["result"]["outcome"] == "take"
+    assert results["Renew the deploy lock"]["result"]["outcome"] == "renew"
     first = status_info(namespace)["deploy"]
     assert first["outcome"] == "succeeded" and first["actor"] == "bob" and first["repository"] == REPOSITORY
     assert [i["deployment_id"] for i in first["integrations"]] == ["orders-1"]
@@ -423,7 +424,7 @@ def test_concurrent_runs_serialize(kubeconfig, namespace, issuer, work):
 
 
 def test_killed_run_lock_taken_over_after_ttl(kubeconfig, namespace, issuer, work):
-    ttl = 15
+    ttl = 60  # longer than a loaded machine needs to start the next run: it must still find the lock live
     stuck = deploy_vars(
         issuer, work, namespace, "orders-stuck", octo_image=TEST_IMAGE + "-never-ready", octo_wait=True
     )
@@ -450,3 +451,44 @@ def test_killed_run_lock_taken_over_after_ttl(kubeconfig, namespace, issuer, wor
     assert f"is held by {dead_holder}" in output
     assert time.monotonic() - killed_at >= ttl - 2  # not before the TTL ran out (less the module's start)
     assert kube.get(LEASE, LOCK_NAME, namespace) is None
+
+
+def lock_task(name: str, namespace: str, holder: str, **args) -> dict:
+    return {
+        "name": name,
+        "octo.platform.deploy_lock": {"namespace": namespace, "holder": holder, **args},
+        "ignore_errors": True,
+    }
+
+
+def test_lock_fail_fast_names_holder_and_release_only_by_holder(kubeconfig, namespace, issuer, work):
+    held = run_tasks([lock_task("take", namespace, "ops maintenance (bob)", ttl=600)])
+    assert held.task("take")["result"]["outcome"] == "take", held.output
+    extra = deploy_vars(issuer, work, namespace, "orders-1", ci_deploy_lock_wait=False)
+    rc, output, results = finish(ci_deploy(work, issuer.mint(), extra, "fast"), work, "fast")
+    assert rc != 0 and "waiting (" not in output  # no wait: the first attempt fails
+    refused = results["Take the deploy lock"]["result"]
+    assert refused["msg"].startswith(
+        f"Failed to take the deploy lock of namespace {namespace}: held by ops maintenance (bob) (held "
+    )
+    assert refused["holder_identity"] == "ops maintenance (bob)"
+    assert leftovers(kubeconfig, namespace)["deployments"] == []
+    tasks = [
+        {**lock_task("check take", namespace, "other", wait=False), "check_mode": True},
+        {
+            **lock_task("check release", namespace, "ops maintenance (bob)", state="absent"),
+            "check_mode": True,
+        },
+        lock_task("renew", namespace, "ops maintenance (bob)", ttl=600),
+        lock_task("release by another", namespace, "other", state="absent"),
+        lock_task("release", namespace, "ops maintenance (bob)", state="absent"),
+        lock_task("release again", namespace, "ops maintenance (bob)", state="absent"),
+    ]
+    run = run_tasks(tasks)
+    assert run.task("check take")["status"] == "ignored"  # busy fails fast in check mode too
+    assert run.task("check release")["status"] == "changed"
+    assert run.task("renew")["result"]["outcome"] == "renew"
+    assert run.task("release by another")["status"] == "ok"
+    assert run.task("release by another")["result"]["holder_identity"] == "ops maintenance (bob)"
+    assert run.task("release")["status"] == "changed" and run.task("release again")["status"] == "ok"
+    assert leftovers(kubeconfig, namespace)["lease"] is None
