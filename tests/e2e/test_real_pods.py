@@ -6,10 +6,11 @@ Deployments go through a real ansible-playbook; pods are reached through Traefik
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 
-from e2e_support import get_through_traefik, running_containers, wait_until
+from e2e_support import STATE_DIR, get_through_traefik, running_containers, wait_until
 from images.runtime_images import CRASH_IMAGE, FLAKY_IMAGE, IMAGE, MISSING_IMAGE
 from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 
@@ -68,7 +69,9 @@ def test_samples_through_the_demo_playbook_answer_through_traefik(
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     host = f"http-orders.{namespace}.localtest.me"
-    assert f"curl -H 'Host: {host}' http://127.0.0.1:{traefik_port}/" in demo.stdout
+    websecure = json.loads((STATE_DIR / "ports.json").read_text())["traefik_websecure"]
+    assert f"--resolve {host}:{websecure}:127.0.0.1 https://{host}:{websecure}/" in demo.stdout  # local CA
+    assert f"TLS handshake with 127.0.0.1:{websecure} verified" in demo.stdout
     assert "answered 200 from pod octo-dep-http-orders-1-" in demo.stdout
     running = {p.metadata.name: p for p in core.list_namespaced_pod(namespace).items}
     assert len(running) == 4  # http-orders x2, fulfilment, nightly-report

@@ -115,7 +115,7 @@ def test_shipped_playbooks_deploy_and_undeploy_the_samples(kubeconfig, namespace
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "http-orders/http-orders-1: 2/2 ready" in demo.stdout
     assert f"internal http://octo-int-http-orders.{namespace}:8080" in demo.stdout
-    assert "public http://http-orders.octo.localtest.me" in demo.stdout
+    assert "public https://http-orders.octo.localtest.me" in demo.stdout  # tls wildcard, the local CA
     assert "nightly-report/nightly-report-1: 1/1 ready, internal -, public -" in demo.stdout
     assert len(managed_objects(kube, namespace)) == 5 + 4 + 2  # exposed HTTP, private HTTP, worker
 
