@@ -20,7 +20,7 @@ def role_tasks(kubeconfig, namespace, **role_vars) -> list[dict]:
     role = {
         "name": "traefik",
         "ansible.builtin.include_role": {"name": "octo.platform.traefik"},
-        "vars": {"traefik_namespace": namespace, "traefik_wildcard_namespace": namespace, **role_vars},
+        "vars": {"traefik_namespace": namespace, "traefik_wildcard_namespaces": [namespace], **role_vars},
     }
     return [{"block": [role], "module_defaults": {"group/octo.platform.k8s": {"kubeconfig": kubeconfig}}}]
 
