@@ -9,7 +9,12 @@ from ansible_collections.octo.platform.plugins.module_utils.state import credent
 def test_plan_generates_once_and_never_regenerates():
     state, actions = credentials.plan(credentials.empty_state(), None, 32)
     assert actions == {name: "generated" for name in credentials.GENERATED}
-    assert set(credentials.GENERATED) >= {"postgres_password", "session_secret", "k3s_token", "encryption_key"}
+    assert set(credentials.GENERATED) >= {
+        "postgres_password",
+        "session_secret",
+        "k3s_token",
+        "encryption_key",
+    }
     assert all(len(v) >= 43 for v in state["credentials"].values())
     again, none = credentials.plan(state, None, 32)
     assert none == {} and again == state
