@@ -65,7 +65,12 @@ def test_four_runs_apply_validating_objects_and_the_local_ca(kubeconfig, namespa
         assert [run.task(LOCAL_CA)["status"] for run in runs] == ["changed", "changed", "ok", "ok"]
         assert all("PRIVATE KEY" not in run.output for run in runs)
         actions = {(o["kind"], o["name"]): o["action"] for o in runs[1].task(APPLY)["result"]["objects"]}
-        assert set(actions.values()) == {"created"} and len(actions) == 5
+        assert len(actions) == 5
+        # The HelmChartConfig is the cluster's one (kube-system/traefik): another run may have written it.
+        assert actions.pop(("HelmChartConfig", "traefik")) in ("created", "updated", "unchanged")
+        assert set(actions.values()) == {
+            "created"
+        }  # the test namespace's Middlewares, TLSOption, IngressRoute
 
         kube = Kube({"kubeconfig": kubeconfig})
         chart = kube.get(HELM_CHART_CONFIG, "traefik", "kube-system")

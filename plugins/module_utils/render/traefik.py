@@ -24,10 +24,18 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-import yaml
-
-from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.octo.platform.plugins.module_utils.common.errors import (
+    DependencyError,
+    ValidationError,
+)
 from ansible_collections.octo.platform.plugins.module_utils.render import names
+
+try:
+    import yaml
+
+    IMPORT_ERROR = None
+except ImportError as err:  # pragma: no cover - depends on the host
+    IMPORT_ERROR = err
 
 ACME_PREFIX = "/.well-known/acme-challenge/"
 TRAEFIK_API = "traefik.io/v1alpha1"
@@ -133,6 +141,8 @@ def helm_values(settings: TraefikSettings) -> dict:
 
 def objects(settings: TraefikSettings) -> list[dict]:
     """The objects the `traefik` role applies (validated settings expected)."""
+    if IMPORT_ERROR is not None:
+        raise DependencyError("yaml", "PyYAML", IMPORT_ERROR)
     found = [
         {
             "apiVersion": HELM_API,
