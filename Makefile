@@ -8,8 +8,6 @@ COMPAT_VENV := .venv-compat
 COMPAT_STAMP := $(COMPAT_VENV)/.installed
 CLUSTER := $(PY) tests/cluster/cluster.py
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-# google.cloud (the gcp_vm role's modules) next to this tree: tests/collections/install_google_cloud.sh puts it there.
-export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections:$(CURDIR)/collections
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help venv cluster cluster-down demo test test-compat unit integration lint sanity bench clean
@@ -52,7 +50,6 @@ demo: $(STAMP)
 	ansible-playbook playbooks/demo.yml
 
 lint: $(STAMP)
-	@tests/collections/install_google_cloud.sh $(PY) >/dev/null
 	ruff check .
 	ruff format --check .
 	yamllint -s .
@@ -60,7 +57,6 @@ lint: $(STAMP)
 
 # ansible-test sanity + units (newest ansible-core and 2.19) and galaxy-importer on the built tarball.
 sanity: $(STAMP) $(COMPAT_STAMP)
-	@tests/collections/install_google_cloud.sh $(PY) >/dev/null
 	tests/sanity/run.sh $(VENV) --importer
 	tests/sanity/run.sh $(COMPAT_VENV)
 
