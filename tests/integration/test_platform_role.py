@@ -16,7 +16,7 @@ from kubernetes.client.rest import ApiException
 from support.playbook import run_tasks
 
 IMAGE = {"repository": "octo.local/octo-runtime", "tag": "dev", "pull_policy": "IfNotPresent"}
-ROLE_TASK = "octo.platform.platform : Show what changed and where the editor is"
+ROLE_TASK = "Show what changed and where the editor is"  # ansible-core 2.19 names it without the role prefix
 
 
 def credentials() -> dict:
@@ -49,11 +49,15 @@ def run_role(variables: dict, **options):
     return run_tasks([task], extra_vars=variables, **options)
 
 
+def summary(run) -> dict:
+    (shown,) = [r["result"] for r in run.results if r["task"].endswith(ROLE_TASK)]
+    return shown
+
+
 def changed_objects(run) -> list:
     assert run.rc == 0, run.output
     return sorted(
-        (o["action"], o["kind"], o.get("namespace", ""), o["name"])
-        for o in run.task(ROLE_TASK)["result"]["msg"]["changed"]
+        (o["action"], o["kind"], o.get("namespace", ""), o["name"]) for o in summary(run)["msg"]["changed"]
     )
 
 

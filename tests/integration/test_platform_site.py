@@ -18,7 +18,9 @@ from kubernetes.client.rest import ApiException
 from support.playbook import CALLBACKS, REPO_ROOT, ansible_bin
 
 SKIP = ("--skip-tags", "traefik,cert_manager")
-PLATFORM_TASK = "octo.platform.platform : Show what changed and where the editor is"
+PLATFORM_TASK = (
+    "Show what changed and where the editor is"  # ansible-core 2.19 names it without the role prefix
+)
 
 
 def site(tmp_path, extra_vars: dict, *args: str) -> tuple[int, str, list[dict]]:
@@ -57,7 +59,7 @@ def changed_tasks(results: list[dict]) -> list[str]:
 
 
 def platform_changes(results: list[dict]) -> list:
-    (shown,) = [r for r in results if r["task"] == PLATFORM_TASK]
+    (shown,) = [r for r in results if r["task"].endswith(PLATFORM_TASK)]
     return sorted(
         (o["action"], o["kind"], o.get("namespace") or "", o["name"])
         for o in shown["result"]["msg"]["changed"]
