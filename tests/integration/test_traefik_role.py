@@ -8,8 +8,8 @@ from support.playbook import run_tasks
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.render.kinds import Kind
 
-APPLY = "octo.platform.traefik : Apply the HelmChartConfig, Middlewares, TLSOption and redirect"
-LOCAL_CA = "octo.platform.traefik : Generate the local CA and the wildcard certificate, store the wildcard TLS Secret"
+APPLY = "Apply the HelmChartConfig, Middlewares, TLSOption and redirect"
+LOCAL_CA = "Generate the local CA and the wildcard certificate, store the wildcard TLS Secret"
 HELM_CHART_CONFIG = Kind("helm.cattle.io/v1", "HelmChartConfig", "helmchartconfigs")
 MIDDLEWARE = Kind("traefik.io/v1alpha1", "Middleware", "middlewares")
 TLS_OPTION = Kind("traefik.io/v1alpha1", "TLSOption", "tlsoptions")
@@ -23,6 +23,16 @@ def role_tasks(kubeconfig, namespace, **role_vars) -> list[dict]:
         "vars": {"traefik_namespace": namespace, "traefik_wildcard_namespaces": [namespace], **role_vars},
     }
     return [{"block": [role], "module_defaults": {"group/octo.platform.k8s": {"kubeconfig": kubeconfig}}}]
+
+
+def role_task(run, name: str) -> dict:
+    """A role task's result entry; ansible-core 2.19 names it without the `<role> : ` prefix."""
+    for candidate in (f"octo.platform.traefik : {name}", name):
+        try:
+            return run.task(candidate)
+        except KeyError:
+            continue
+    raise KeyError(name)
 
 
 def cleanup(kubeconfig, namespace):
@@ -61,10 +71,12 @@ def test_four_runs_apply_validating_objects_and_the_local_ca(kubeconfig, namespa
     try:
         runs = [run_tasks(tasks, check=check, diff=True) for check in (True, False, True, False)]
         assert all(run.rc == 0 for run in runs), [run.output for run in runs if run.rc]
-        assert [run.task(APPLY)["status"] for run in runs] == ["changed", "changed", "ok", "ok"]
-        assert [run.task(LOCAL_CA)["status"] for run in runs] == ["changed", "changed", "ok", "ok"]
+        assert [role_task(run, APPLY)["status"] for run in runs] == ["changed", "changed", "ok", "ok"]
+        assert [role_task(run, LOCAL_CA)["status"] for run in runs] == ["changed", "changed", "ok", "ok"]
         assert all("PRIVATE KEY" not in run.output for run in runs)
-        actions = {(o["kind"], o["name"]): o["action"] for o in runs[1].task(APPLY)["result"]["objects"]}
+        actions = {
+            (o["kind"], o["name"]): o["action"] for o in role_task(runs[1], APPLY)["result"]["objects"]
+        }
         assert len(actions) == 5
         # The HelmChartConfig is the cluster's one (kube-system/traefik): another run may have written it.
         assert actions.pop(("HelmChartConfig", "traefik")) in ("created", "updated", "unchanged")

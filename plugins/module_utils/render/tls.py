@@ -46,7 +46,7 @@ def covers(dns_names, host: str) -> bool:
         if name == host:
             return True
         if name.startswith("*.") and "." in host:
-            label, _, rest = host.partition(".")
+            label, rest = host.split(".", 1)
             if label and rest == name[2:]:
                 return True
     return False
