@@ -93,7 +93,8 @@ EXAMPLES = r"""
 RETURN = r"""
 credentials:
   description:
-    - SECRET. The credentials, keyed C(postgres_password), C(session_secret), C(encryption_key), C(k3s_token), C(backup_key) (generated once) and C(oidc_client_secret) (when known).
+    - SECRET. The credentials, keyed C(postgres_password), C(session_secret), C(encryption_key), C(k3s_token),
+      C(backup_key) (generated once) and C(oidc_client_secret) (when known).
     - In check mode only the values already stored.
     - The result is marked no_log; register it and use it only in tasks that set C(no_log) too.
   returned: success
