@@ -100,6 +100,14 @@ options:
     description: Fail the task when a check fails; otherwise report it in RV(ok) and RV(failures) only.
     type: bool
     default: true
+  checks:
+    description:
+      - The checks to run; the others are reported as passed, skipped. E.g. without C(dns) where the public
+        names do not resolve (yet) and O(address) reaches the node.
+    type: list
+    elements: str
+    choices: [dns, certificate, health, headers, auth]
+    default: [dns, certificate, health, headers, auth]
 attributes:
   check_mode:
     support: full

@@ -300,6 +300,14 @@ def test_dns_to_another_address_or_missing_fails(tmp_path, endpoint, dns_server)
     assert "NXDOMAIN" in result["endpoints"][0]["checks"][0]["message"]
 
 
+def test_a_check_not_asked_for_passes_as_skipped(tmp_path, endpoint, dns_server):
+    _site, server = endpoint
+    checks = ["certificate", "health", "headers", "auth"]
+    result = platform_verify.run(params(tmp_path, server, dns_server, address="127.0.0.1", checks=checks))
+    assert result["ok"] and statuses(result)["dns"]
+    assert result["endpoints"][0]["checks"][0]["message"] == "skipped (not asked for)"
+
+
 def test_bounded_retries_until_healthy_then_a_clear_failure(tmp_path, endpoint, dns_server):
     site, server = endpoint
     site.failures_left = 2

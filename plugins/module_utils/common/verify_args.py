@@ -28,4 +28,10 @@ VERIFY = {
     "retries": {"type": "int", "default": 5},
     "delay": {"type": "float", "default": 3.0},
     "fail_on_error": {"type": "bool", "default": True},
+    "checks": {
+        "type": "list",
+        "elements": "str",
+        "choices": ["dns", "certificate", "health", "headers", "auth"],
+        "default": ["dns", "certificate", "health", "headers", "auth"],
+    },
 }
