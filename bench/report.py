@@ -111,6 +111,8 @@ def draw(path: Path, rows: list[dict], labels: dict) -> None:
     from matplotlib import pyplot
 
     figure, (wall, requests) = pyplot.subplots(1, 2, figsize=(13, 5.5))
+    for axes in (wall, requests):  # one colour per approach and phase (20 lines; the default cycle has 10)
+        axes.set_prop_cycle(color=pyplot.get_cmap("tab20").colors)
     for approach in labels:
         for phase, style in zip(PHASES, ("-o", ":s"), strict=True):
             points = sorted(
