@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 
 from e2e_support import STATE_DIR, get_through_traefik, running_containers, wait_until
@@ -73,6 +74,12 @@ def test_samples_through_the_demo_playbook_answer_through_traefik(
     assert f"--resolve {host}:{websecure}:127.0.0.1 https://{host}:{websecure}/" in demo.stdout  # local CA
     assert f"TLS handshake with 127.0.0.1:{websecure} verified" in demo.stdout
     assert "answered 200 from pod octo-dep-http-orders-1-" in demo.stdout
+    # site.yml's hardening report (before the platform's writes) and its verification from the outside.
+    assert "SEVERITY" in demo.stdout and "oidc_public" in demo.stdout
+    print("\n".join(line for line in demo.stdout.splitlines() if re.search(r"\b(PASS|FAIL)\b", line)))
+    for endpoint in ("editor", "http-orders-1"):
+        for check in ("certificate", "health", "headers"):
+            assert re.search(rf"PASS\s+{endpoint}\s+{check}\b", demo.stdout), (endpoint, check)
     running = {p.metadata.name: p for p in core.list_namespaced_pod(namespace).items}
     assert len(running) == 4  # http-orders x2, fulfilment, nightly-report
     for pod in running.values():
