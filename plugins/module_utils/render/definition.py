@@ -65,7 +65,7 @@ def parse_definition(text: object, fail: Fail) -> Definition:
     if IMPORT_ERROR is not None:
         raise DependencyError("yaml", "PyYAML", IMPORT_ERROR)
     try:
-        document = _load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as err:
         raise fail("definition", _yaml_problem(err)) from None
     if not isinstance(document, dict):
@@ -86,7 +86,7 @@ def parse_definition(text: object, fail: Fail) -> Definition:
     return definition
 
 
-def _load(text: str) -> object:
+def load_yaml(text: str) -> object:
     """safe_load through libyaml when PyYAML has it (about 10x faster: a bulk call parses every item's
     definition); a document it refuses is parsed again by the pure loader, so errors read the same."""
     fast = getattr(yaml, "CSafeLoader", None)

@@ -19,6 +19,7 @@ from ansible_collections.octo.platform.plugins.module_utils.common.errors import
     ValidationError,
 )
 from ansible_collections.octo.platform.plugins.module_utils.render import kinds, names
+from ansible_collections.octo.platform.plugins.module_utils.render.definition import load_yaml
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import (
     IntegrationRequest,
     RenderedIntegration,
@@ -203,7 +204,7 @@ def parse(obj: dict) -> Revision | None:
     labels = (obj.get("metadata") or {}).get("labels") or {}
     data = obj.get("data") or {}
     try:
-        inputs = yaml.safe_load(data.get("inputs.yaml", "")) or {}
+        inputs = load_yaml(data.get("inputs.yaml", "")) or {}
         return Revision(
             deployment_id=labels[LABEL_REVISION_OF],
             number=int(data["revision"]),
