@@ -6,11 +6,14 @@ import os
 import secrets as pysecrets
 import string
 import subprocess
+import threading
+import time
 
 from k8s_support import TEST_IMAGE, managed_objects, orders_args
 from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
+from ansible_collections.octo.platform.plugins.module_utils.render.lease import LEASE, LOCK_NAME
 
 
 def orders_task(namespace, **overrides):
@@ -131,3 +134,45 @@ def test_shipped_playbooks_deploy_and_undeploy_the_samples(kubeconfig, namespace
 
     missing = playbook("undeploy", namespace)
     assert missing.returncode != 0 and "deployment_id=<id>" in missing.stdout
+
+
+def test_integrations_playbook_waits_for_the_deploy_lock_or_fails_fast(kubeconfig, namespace):
+    kube = Kube({"kubeconfig": kubeconfig})
+    other = {"namespace": namespace, "holder": "another run (test)", "ttl": 120}
+    taken = run_tasks([{"name": "take", "octo.platform.deploy_lock": other}])
+    assert taken.rc == 0, taken.output
+
+    image = f"octo_image={TEST_IMAGE}"
+    fast = playbook("integrations", namespace, "-e", image, "-e", "octo_deploy_lock_wait=false")
+    assert fast.returncode != 0 and "held by another run (test)" in fast.stdout, fast.stdout
+    assert not managed_objects(kube, namespace)  # nothing deployed without the lock
+
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    command = [
+        ansible_bin("ansible-playbook"),
+        "playbooks/integrations.yml",
+        "-e",
+        f"octo_namespace={namespace}",
+    ]
+    waiting = subprocess.Popen(
+        [*command, "-e", image, "-e", "octo_deploy_lock_wait_sleep=1"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(waiting.stdout), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while not any("is held by another run (test)" in line for line in lines):
+        assert time.monotonic() < deadline and waiting.poll() is None, "".join(lines)
+        time.sleep(0.5)
+    assert not managed_objects(kube, namespace)  # still waiting: nothing written yet
+    released = run_tasks([{"name": "release", "octo.platform.deploy_lock": {**other, "state": "absent"}}])
+    assert released.rc == 0, released.output
+    assert waiting.wait(timeout=600) == 0, "".join(lines)
+    reader.join(timeout=10)
+    assert len(managed_objects(kube, namespace)) == 5 + 4 + 2
+    assert kube.get(LEASE, LOCK_NAME, namespace) is None  # released at the end

@@ -12,6 +12,7 @@ import time
 from ansible_collections.octo.platform.plugins.module_utils.common.args import auth_params
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError, ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.converge import create_namespace
 from ansible_collections.octo.platform.plugins.module_utils.render import lease as plan
 from ansible_collections.octo.platform.plugins.module_utils.render.lease import LEASE, LOCK_NAME
 
@@ -36,7 +37,7 @@ def attempt(kube, namespace: str, holder: str, ttl: int, now: float, check_mode:
         obj = plan.lease_object(namespace, holder, ttl, now, current, lease)
         try:
             if lease is None:
-                kube.create(LEASE, obj)
+                _create(kube, obj, namespace)
             else:
                 kube.request("PUT", LEASE.path(namespace, LOCK_NAME), body=obj, what=f"Lease {LOCK_NAME}")
         except ApiError as err:
@@ -67,6 +68,17 @@ def release(kube, namespace: str, holder: str, check_mode: bool, retry=True) -> 
                 raise
             return release(kube, namespace, holder, check_mode, retry=False)
     return {"released": True, "holder_identity": None}
+
+
+def _create(kube, obj: dict, namespace: str) -> None:
+    """Create the Lease, and its namespace first when a first deploy targets a new one (404)."""
+    try:
+        kube.create(LEASE, obj)
+    except ApiError as err:
+        if err.status != 404:
+            raise
+        create_namespace(kube, namespace)
+        kube.create(LEASE, obj)
 
 
 def _validated(params: dict) -> tuple[str, str, int]:
