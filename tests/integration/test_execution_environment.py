@@ -106,6 +106,7 @@ def test_galaxy_and_introspection_stages_run_on_the_context(context, tmp_path):
             str(collections),
         ],
         context / "_build",
+        ANSIBLE_COLLECTIONS_PATH=str(collections),  # as in the image: a copy in ~/.ansible does not count
     )
     assert installed.returncode == 0, installed.stderr
     root = collections / "ansible_collections" / "octo" / "platform"
