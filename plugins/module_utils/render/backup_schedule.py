@@ -13,12 +13,13 @@ import shlex
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.octo.platform.plugins.module_utils.render import backup_plan, names
 from ansible_collections.octo.platform.plugins.module_utils.render.platform_security import (
+    BACKUP,
     container_security,
     pod_security,
 )
 
 WHAT = "backup schedule"
-NAME = "octo-backup"
+NAME = BACKUP
 API_VERSIONS = ("batch/v1", "batch/v1beta1")  # batch/v1 from Kubernetes 1.21
 _FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
 _SCHEDULE = re.compile(rf"^{_FIELD}( {_FIELD}){{4}}$|^@(hourly|daily|weekly|monthly)$")

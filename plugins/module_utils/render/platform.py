@@ -11,13 +11,14 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from ansible_collections.octo.platform.plugins.module_utils.render import names
+from ansible_collections.octo.platform.plugins.module_utils.render import backup_schedule, names
 from ansible_collections.octo.platform.plugins.module_utils.render.platform_config import (
     PlatformConfig,
     check_credentials,
     parse_config,
 )
 from ansible_collections.octo.platform.plugins.module_utils.render.platform_security import (
+    BACKUP,
     container_security,
     integrations_limits,
     network_policies,
@@ -60,6 +61,10 @@ def render(config: PlatformConfig, credentials: Mapping) -> list[dict]:
     objects += orchestrator_rbac(config, ORCHESTRATOR)
     objects += network_policies(config, _peers(config))
     objects += integrations_limits(config)
+    if config.backup:
+        objects += backup_schedule.objects(
+            config.backup, credentials["backup_key"], credentials["postgres_password"]
+        )
     return objects
 
 
@@ -76,6 +81,8 @@ def _peers(config: PlatformConfig) -> dict:
         ports[POSTGRES] = config.postgres_component.port
     if config.redis.mode == "in_cluster":
         ports[REDIS] = config.redis_component.port
+    if config.backup:
+        ports[BACKUP] = None  # a client only: its pods reach Postgres and the bucket
     return {name: (component_labels(name), port) for name, port in ports.items()}
 
 

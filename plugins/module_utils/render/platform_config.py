@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import ValidationError
-from ansible_collections.octo.platform.plugins.module_utils.render import names
+from ansible_collections.octo.platform.plugins.module_utils.render import backup_schedule, names
 
 WHAT = "platform settings"
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
@@ -107,6 +107,7 @@ class PlatformConfig:
     image_pull_secrets: tuple
     integrations_quota: Mapping
     integrations_limits: Mapping
+    backup: Mapping  # the scheduled backup's settings (render.backup_schedule); empty when off
 
     @property
     def editor_url(self) -> str:
@@ -146,6 +147,7 @@ def parse_config(raw: Mapping) -> PlatformConfig:
         image_pull_secrets=tuple(raw.get("image_pull_secrets") or ()),
         integrations_quota=dict(raw.get("integrations_quota") or {}),
         integrations_limits=dict(raw.get("integrations_limits") or {}),
+        backup=_backup(raw),
     )
     _check_exposure(config)
     return config
@@ -296,6 +298,30 @@ def _oidc(raw: Mapping) -> Oidc:
     if any("," in role or not role.strip() for role in roles):
         raise fail("oidc_write_roles", "each role must be non-empty and hold no comma")
     return Oidc(True, issuer, raw["oidc_client_id"], roles, claim)
+
+
+def _backup(raw: Mapping) -> dict:
+    """The backup schedule's settings when backups are on: in-cluster Postgres only, bucket and image required."""
+    backup = {key: value for key, value in (raw.get("backup") or {}).items() if key != "name"}
+    if not backup.pop("enabled", False):
+        return {}
+    if raw.get("postgres_mode", "in_cluster") != "in_cluster":
+        raise fail(
+            "backup_enabled", "schedules backups of the in-cluster Postgres only (platform_postgres_mode)"
+        )
+    for key in ("bucket", "image"):
+        if not backup.get(key):
+            raise fail(f"backup_{key}", "is required with platform_backup_enabled")
+    settings = {
+        **{key: value for key, value in backup.items() if value not in (None, "")},
+        "namespace": raw["namespace"],
+        "database": raw.get("postgres_database") or "octo",
+        "postgres_user": raw.get("postgres_user") or "octo",
+    }
+    try:
+        return backup_schedule.validate(settings)
+    except ValidationError as err:
+        raise fail(f"backup_{err.field}", err.reason.removeprefix(f"{err.field}: ")) from None
 
 
 def _check_exposure(config: PlatformConfig) -> None:

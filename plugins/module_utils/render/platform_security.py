@@ -17,6 +17,7 @@ SECRET_VERBS = ("get", "update", "patch")
 DNS_PORT = 53
 API_SERVER_PORTS = (443, 6443)
 HTTPS_PORT = 443
+BACKUP = "octo-backup"  # the scheduled backup's pods and objects (render.backup_schedule)
 DEFAULT_QUOTA = {
     "pods": "50",
     "requests.cpu": "4",
@@ -115,6 +116,9 @@ def network_policies(config, peers: dict) -> list[dict]:
     if config.oidc.enabled:
         issuer = {"egress": [{"ports": [_port(HTTPS_PORT)]}]}
         policies.append(_policy(config, "octo-editor-to-issuer", editor_labels, ["Egress"], issuer))
+    if BACKUP in peers:
+        storage = {"egress": [{"ports": [_port(HTTPS_PORT)]}]}
+        policies.append(_policy(config, "octo-backup-to-storage", peers[BACKUP][0], ["Egress"], storage))
     return policies
 
 
@@ -144,6 +148,8 @@ def integrations_limits(config) -> list[dict]:
 def _paths(peers: dict) -> list[tuple[str, str]]:
     paths = [("octo-editor", "octo-orchestrator")]
     paths += [("octo-orchestrator", store) for store in ("octo-postgres", "octo-redis") if store in peers]
+    if BACKUP in peers and "octo-postgres" in peers:
+        paths.append((BACKUP, "octo-postgres"))
     return paths
 
 

@@ -25,6 +25,13 @@ CREDENTIALS = {
     "session_secret": "s" * 43,
     "encryption_key": "k" * 43,
     "oidc_client_secret": "oidc-" + "c" * 30,
+    "backup_key": "b" * 43,
+}
+BACKUP = {
+    "enabled": True,
+    "bucket": "my-project-octo-state",
+    "image": "ghcr.io/octo/ee:1.0",
+    "schedule": "17 2 * * *",
 }
 
 
@@ -68,6 +75,13 @@ def checksums(pod_owner: dict) -> dict:
         (
             {"oidc_enabled": True, "oidc_issuer": "https://i", "oidc_client_id": "c", "tls_mode": "none"},
             "platform_tls_mode",
+        ),
+        ({"backup": {**BACKUP, "bucket": ""}}, "platform_backup_bucket"),
+        ({"backup": {**BACKUP, "image": ""}}, "platform_backup_image"),
+        ({"backup": {**BACKUP, "schedule": "every night"}}, "platform_backup_schedule"),
+        (
+            {"backup": BACKUP, "postgres_mode": "external", "postgres_url": "postgres://u:p@db:5432/octo"},
+            "platform_backup_enabled",
         ),
     ],
 )
@@ -287,3 +301,25 @@ def test_check_mode_predicts_before_the_credentials_are_generated():
     predicted = platform.plan(params, check_mode=True)
     kinds = [(o["kind"], o["metadata"]["name"]) for o in predicted["definitions"]]
     assert ("Secret", "octo-encryption") in kinds and ("StatefulSet", "octo-postgres") in kinds
+
+
+def test_scheduled_backup_of_the_in_cluster_postgres_and_its_network_paths():
+    assert ("CronJob", "octo-backup") not in objects()  # off by default
+    rendered = objects(backup=BACKUP)
+    cronjob = rendered[("CronJob", "octo-backup")]
+    assert cronjob["metadata"]["namespace"] == "octo" and cronjob["spec"]["schedule"] == "17 2 * * *"
+    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "ghcr.io/octo/ee:1.0"
+    assert "login_host=octo-postgres.octo.svc" in container["command"][-1]
+    assert CREDENTIALS["backup_key"] not in str(container) and CREDENTIALS["postgres_password"] not in str(
+        container
+    )
+    secret = rendered[("Secret", "octo-backup")]
+    assert secret["stringData"]["OCTO_BACKUP_KEY"] == CREDENTIALS["backup_key"]
+    backup_labels = cronjob["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+    to_postgres = rendered[("NetworkPolicy", "octo-backup-to-postgres")]
+    assert to_postgres["spec"]["podSelector"]["matchLabels"] == backup_labels
+    from_backup = rendered[("NetworkPolicy", "octo-postgres-from-octo-backup")]
+    assert from_backup["spec"]["ingress"][0]["from"] == [{"podSelector": {"matchLabels": backup_labels}}]
+    storage = rendered[("NetworkPolicy", "octo-backup-to-storage")]
+    assert storage["spec"]["egress"] == [{"ports": [{"protocol": "TCP", "port": 443}]}]
