@@ -15,7 +15,8 @@ description:
   - Every object gets the labels C(octo.platform/owner=<owner>) and C(app.kubernetes.io/managed-by=octo.platform).
     With O(prune=true), objects of this owner that left the definitions are deleted - only of the kinds in
     O(definitions) and O(prune_kinds), in the namespaces the definitions touch (O(namespace) included), and only
-    objects this collection wrote (its field manager in C(managedFields)).
+    objects this collection wrote (its field manager in C(managedFields)). Prune never deletes a Namespace
+    (that would delete everything in it); O(state=absent) does.
   - Everything is validated before the first write - definitions parse, each has C(apiVersion), C(kind) and
     C(metadata.name), no object is defined twice, every kind is served by the API server (one discovery request
     per group version), and every created or updated object passes a server-side dry run (the schema of its

@@ -187,8 +187,8 @@ def plan_manifests(desired: list[dict], actual: Iterable[dict], prune: bool) -> 
             actions.append(_secret_action(obj, current))
         else:
             actions.extend(plan([obj], [current] if current else [], delete_unwanted=False).actions)
-    if prune:
-        actions.extend(deletions(remaining.values()))
+    if prune:  # never a Namespace: deleting one deletes everything in it, other owners' objects too
+        actions.extend(deletions(obj for obj in remaining.values() if obj.get("kind") != "Namespace"))
     return Plan(actions)
 
 

@@ -131,24 +131,24 @@ def test_secret_key_of_another_writer_stays_unchanged_ours_gone_updates():
     assert mf.plan_manifests([desired], [ours], prune=True).actions[0].op == "update"
 
 
-def test_plan_prunes_leftovers_namespaces_last_only_with_prune():
+def test_plan_prunes_leftovers_but_never_a_namespace_and_only_with_prune():
     desired = mf.desired_objects([cm("a")], "p", "octo", scope)
     leftovers = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "octo"}},
     ]
     pruned = mf.plan_manifests(desired, leftovers, prune=True)
-    assert [(a.op, a.kind) for a in pruned.actions] == [
-        ("create", "ConfigMap"),
-        ("delete", "ConfigMap"),
-        ("delete", "Namespace"),
-    ]
+    assert [(a.op, a.kind) for a in pruned.actions] == [("create", "ConfigMap"), ("delete", "ConfigMap")]
     assert [a.op for a in mf.plan_manifests(desired, leftovers, prune=False).actions] == ["create"]
     rows = mf.object_results(pruned)
     assert [(r["kind"], r["name"], r["action"]) for r in rows] == [
         ("ConfigMap", "a", "created"),
         ("ConfigMap", "b", "deleted"),
-        ("Namespace", "gone", "deleted"),
+    ]
+    # state: absent removes everything of the owner, Namespaces last
+    assert [(a.op, a.kind) for a in mf.deletions(leftovers)] == [
+        ("delete", "ConfigMap"),
+        ("delete", "Namespace"),
     ]
 
 
