@@ -424,7 +424,7 @@ def test_concurrent_runs_serialize(kubeconfig, namespace, issuer, work):
 
 
 def test_killed_run_lock_taken_over_after_ttl(kubeconfig, namespace, issuer, work):
-    ttl = 60  # longer than a loaded machine needs to start the next run: it must still find the lock live
+    ttl = 60  # usually longer than the next run needs to start: it then finds the lock live and waits
     stuck = deploy_vars(
         issuer, work, namespace, "orders-stuck", octo_image=TEST_IMAGE + "-never-ready", octo_wait=True
     )
@@ -436,20 +436,22 @@ def test_killed_run_lock_taken_over_after_ttl(kubeconfig, namespace, issuer, wor
     while lease is None and time.monotonic() < deadline and killed.poll() is None:
         lease = kube.get(LEASE, LOCK_NAME, namespace)
         time.sleep(0.2)
+    seen_at = time.monotonic()  # the lock was taken at most 0.2 s before
     assert lease is not None, killed.communicate()[0]
     os.killpg(killed.pid, signal.SIGKILL)
     killed.communicate()
-    killed_at = time.monotonic()
     dead_holder = lease["spec"]["holderIdentity"]
     assert kube.get(LEASE, LOCK_NAME, namespace)["spec"]["holderIdentity"] == dead_holder  # left behind
 
     extra = deploy_vars(issuer, work, namespace, "orders-next", ci_deploy_lock_wait_sleep=1)
+    started = time.monotonic()
     rc, output, results = finish(ci_deploy(work, issuer.mint(actor="erin"), extra, "next"), work, "next")
     assert rc == 0, output
     taken = results["Take the deploy lock"]["result"]
     assert taken["outcome"] == "takeover" and taken["previous_holder"] == dead_holder
-    assert f"is held by {dead_holder}" in output
-    assert time.monotonic() - killed_at >= ttl - 2  # not before the TTL ran out (less the module's start)
+    assert time.monotonic() - seen_at >= ttl - 2  # not before the TTL ran out (less the module's start)
+    if started - seen_at < ttl / 2:  # a loaded machine may start the next run after the TTL: then no wait
+        assert f"is held by {dead_holder}" in output  # it found the dead run's lock live and waited
     assert kube.get(LEASE, LOCK_NAME, namespace) is None
 
 
