@@ -29,16 +29,18 @@ def storage_class() -> dict:
     }
 
 
-def volume(name: str, path: Path) -> dict:
+def volume(name: str, path: Path, storage_class: str = STORAGE_CLASS) -> dict:
+    """A hostPath volume; of the cluster's pool (labelled, recycled) when of its storage class."""
+    labels = {LABEL: "true"} if storage_class == STORAGE_CLASS else {}
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
-        "metadata": {"name": name, "labels": {LABEL: "true"}},
+        "metadata": {"name": name, "labels": labels},
         "spec": {
             "capacity": {"storage": VOLUME_SIZE},
             "accessModes": ["ReadWriteOnce"],
             "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": STORAGE_CLASS,
+            "storageClassName": storage_class,
             "hostPath": {"path": str(path), "type": "Directory"},
         },
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from cluster import volumes
 from e2e_support import get_through_traefik, wait_until
 from images.postgres_image import IMAGE as POSTGRES_IMAGE
 from images.runtime_images import IMAGE
@@ -25,17 +26,7 @@ def platform(real_cluster, core, tmp_path):
     volume = tmp_path / "pgdata"
     volume.mkdir()
     volume.chmod(0o777)
-    core.create_persistent_volume(
-        {
-            "metadata": {"name": ns},
-            "spec": {
-                "capacity": {"storage": "1Gi"},
-                "accessModes": ["ReadWriteOnce"],
-                "storageClassName": ns,
-                "hostPath": {"path": str(volume), "type": "Directory"},
-            },
-        }
-    )
+    core.create_persistent_volume(volumes.volume(ns, volume, storage_class=ns))
     variables = {
         "platform_namespace": ns,
         "platform_integrations_namespace": f"{ns}-int",

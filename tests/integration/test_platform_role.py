@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from cluster import volumes
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 from support.playbook import run_tasks
@@ -67,17 +68,7 @@ def platform(kubeconfig, kube_client, tmp_path_factory):
     core = client.CoreV1Api(kube_client)
     volume = tmp_path_factory.mktemp("pv")
     volume.chmod(0o777)
-    core.create_persistent_volume(
-        {
-            "metadata": {"name": ns},
-            "spec": {
-                "capacity": {"storage": "1Gi"},
-                "accessModes": ["ReadWriteOnce"],
-                "storageClassName": ns,
-                "hostPath": {"path": str(volume), "type": "Directory"},
-            },
-        }
-    )
+    core.create_persistent_volume(volumes.volume(ns, volume, storage_class=ns))
     creds = credentials()
     variables = role_vars(ns, ns, creds)
     runs = {

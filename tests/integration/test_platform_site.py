@@ -13,6 +13,7 @@ import os
 import secrets
 import subprocess
 
+from cluster import volumes
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 from support.playbook import CALLBACKS, REPO_ROOT, ansible_bin
@@ -72,17 +73,7 @@ def test_site_check_first_and_second_run(kubeconfig, kube_client, tmp_path):
     volume = tmp_path / "pv"
     volume.mkdir()
     volume.chmod(0o777)
-    core.create_persistent_volume(
-        {
-            "metadata": {"name": ns},
-            "spec": {
-                "capacity": {"storage": "1Gi"},
-                "accessModes": ["ReadWriteOnce"],
-                "storageClassName": ns,
-                "hostPath": {"path": str(volume), "type": "Directory"},
-            },
-        }
-    )
+    core.create_persistent_volume(volumes.volume(ns, volume, storage_class=ns))
     extra_vars = {
         "platform_namespace": ns,
         "octo_namespace": f"{ns}-int",

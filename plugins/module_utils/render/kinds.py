@@ -47,6 +47,8 @@ CERTIFICATE = Kind("cert-manager.io/v1", "Certificate", "certificates")
 CERTIFICATE_REQUEST = Kind("cert-manager.io/v1", "CertificateRequest", "certificaterequests")
 ORDER = Kind("acme.cert-manager.io/v1", "Order", "orders")
 CHALLENGE = Kind("acme.cert-manager.io/v1", "Challenge", "challenges")
+# The deploy lock (render.lease).
+LEASE = Kind("coordination.k8s.io/v1", "Lease", "leases")
 
 # The kinds an integration deployment is made of, dependents first: the order deletions go in.
 MANAGED = (INGRESS, SERVICE, DEPLOYMENT, CONFIG_MAP)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from ansible_collections.octo.platform.plugins.module_utils.render.kinds import Kind
+from ansible_collections.octo.platform.plugins.module_utils.render.kinds import LEASE
 
 UTC = datetime.timezone.utc  # noqa: UP017 - modules also run on Python 3.9 targets (no datetime.UTC)
-LEASE = Kind("coordination.k8s.io/v1", "Lease", "leases")
 LOCK_NAME = "octo-deploy-lock"
 MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"
 
