@@ -25,6 +25,7 @@ from ansible_collections.octo.platform.plugins.module_utils.kube.client import K
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
 from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_reported
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
+from ansible_collections.octo.platform.plugins.module_utils.render.revisions import PENDING
 from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
 
 display = Display()
@@ -45,9 +46,21 @@ class ActionModule(ActionBase):
         args.setdefault("actor", getpass.getuser())  # the user running Ansible, recorded in revisions
         module_args = {**args, "wait": False} if live else args
         result.update(self._execute_module(MODULE, module_args=module_args, task_vars=task_vars))
-        if not live or result.get("failed") or result.get("rollout", {}).get("state") == "complete":
-            return result  # waited in the module, failed, or already rolled out before this run
+        if not live or result.get("failed"):
+            return result  # waited in the module, or failed
+        if result.get("rollout", {}).get("state") == "complete":  # rolled out before this run
+            return self._settle(result, args)
         return self._follow(result, args, task_vars)
+
+    def _settle(self, result: dict, args: dict) -> dict:
+        """The rollout was complete when the module read it: a revision still pending gets its result."""
+        if (result.get("revision") or {}).get("result") != PENDING:
+            return result
+        try:
+            settle_reported(Kube(self._auth(args)), result)
+        except OctoError as err:
+            result.setdefault("warnings", []).append(f"revision result not recorded: {err}")
+        return result
 
     def _follow(self, result: dict, args: dict, task_vars: dict) -> dict:
         host = task_vars.get("inventory_hostname", "")

@@ -19,6 +19,7 @@ from ansible_collections.octo.platform.plugins.module_utils.kube.converge import
 from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_reported
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
 from ansible_collections.octo.platform.plugins.module_utils.render import names
+from ansible_collections.octo.platform.plugins.module_utils.render.revisions import PENDING
 from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
 
 display = Display()
@@ -99,9 +100,28 @@ class ActionModule(SingleAction):
         pending = [
             (r["namespace"], r["deployment_id"]) for r in items if not r["failed"] and "rollout" not in r
         ]
-        if not live or not pending:
+        if not live:
+            return result
+        known = [  # rolled out before this run, their revisions still pending: the outcome is known
+            r for r in items if "rollout" in r and (r.get("revision") or {}).get("result") == PENDING
+        ]
+        if known:
+            self._settle_all(result, known, args)
+        if not pending:
             return result
         return self._follow_all(result, pending, args, task_vars)
+
+    def _settle_all(self, result: dict, settled: list[dict], args: dict) -> None:
+        try:
+            kube = Kube(self._auth(args))
+        except OctoError as err:
+            result.setdefault("warnings", []).append(f"revision results not recorded: {err}")
+            return
+        for item in settled:
+            try:
+                settle_reported(kube, item)
+            except OctoError as err:
+                item.setdefault("warnings", []).append(f"revision result not recorded: {err}")
 
     def _follow_all(self, result: dict, pending: list, args: dict, task_vars: dict) -> dict:
         host = task_vars.get("inventory_hostname", "")

@@ -163,8 +163,10 @@ notes:
   - Every apply that changes what runs (the rendered objects except the replicas) records a revision - number,
     time, actor, content hash, the inputs that reproduce it (env secret bindings as references, never values)
     and its result (C(pending), C(rolled-out), C(failed), C(rolled-back), C(interrupted)) - as a ConfigMap
-    C(octo-rev-<id>-<n>) in the namespace. Undeploy keeps the history. No lock is taken; a run killed at any
-    point leaves a C(pending) revision that the next run settles or marks C(interrupted).
+    C(octo-rev-<id>-<n>) in the namespace. Undeploy keeps the history. A result is written only by a run that
+    waits (O(wait=true)), so re-runs with O(wait=false) write nothing: their revisions stay C(pending) until a
+    run that waits sees the rollout, or become C(interrupted) when other content supersedes them first. No lock
+    is taken; a run killed at any point leaves a C(pending) revision that the next run settles the same way.
   - In check mode, C(drift) names each object whose live fields differ from what the last revision renders,
     field by field, without writing.
 author:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 
 from k8s_support import TEST_IMAGE, sample
 from support.playbook import run_tasks
@@ -16,6 +17,9 @@ from test_ansible_runner import (  # noqa: F401 - the fixtures of AWX's way of r
     private_data_dir,
     run_job,
 )
+
+from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 
 AGGREGATE = re.compile(r"\[localhost\] (\d+/\d+ ready, \d+ rolling, \d+ failing.*)$", re.MULTILINE)
 
@@ -91,6 +95,32 @@ def test_without_wait_nothing_is_followed(kubeconfig, namespace):
     assert run.rc == 0, run.output
     assert AGGREGATE.findall(run.output) == []
     assert all("rollout" not in r for r in run.task("bulk")["result"]["integrations"])
+
+
+def test_a_waiting_run_records_the_result_of_rollouts_done_before_it(kubeconfig, namespace):
+    items = batch(2)
+    kube = Kube({"kubeconfig": kubeconfig})
+    environment = {"K8S_AUTH_KUBECONFIG": kubeconfig}
+    assert run_tasks([bulk_task(namespace, items, wait=False)], env=environment).rc == 0
+    deadline = time.monotonic() + 120
+    while any(
+        (kube.get(res.DEPLOYMENT, f"octo-dep-{i['deployment_id']}", namespace).get("status") or {}).get(
+            "availableReplicas"
+        )
+        != 1
+        for i in items
+    ):
+        assert time.monotonic() < deadline, "the rollouts never completed"
+        time.sleep(0.5)
+
+    run = run_tasks([bulk_task(namespace, items)], env=environment)
+
+    assert run.rc == 0, run.output
+    assert AGGREGATE.findall(run.output) == []  # nothing left to follow
+    results = run.task("bulk")["result"]["integrations"]
+    assert [r["revision"]["result"] for r in results] == ["rolled-out", "rolled-out"]
+    stored = kube.get(res.CONFIG_MAP, results[0]["revision"]["config_map"], namespace)
+    assert stored["data"]["result"] == "rolled-out"
 
 
 def test_the_lines_are_job_events_under_ansible_runner(collections, credential, awx_namespace, tmp_path):  # noqa: F811

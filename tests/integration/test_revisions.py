@@ -210,8 +210,16 @@ def test_info_returns_the_history(kubeconfig, namespace, kube):
     assert entry["revision"]["revision"] == 2 and entry["revision"]["result"] == "rolled-out"
 
 
-def bulk(kubeconfig: str, namespace: str, items: list[dict], kube: Kube | None = None) -> dict:
-    params = {"kubeconfig": kubeconfig, "namespace": namespace, "image": TEST_IMAGE, "wait_sleep": 1}
+def bulk(
+    kubeconfig: str, namespace: str, items: list[dict], kube: Kube | None = None, wait: bool = True
+) -> dict:
+    params = {
+        "kubeconfig": kubeconfig,
+        "namespace": namespace,
+        "image": TEST_IMAGE,
+        "wait_sleep": 1,
+        "wait": wait,
+    }
     validated = ArgumentSpecValidator(BULK_SPEC).validate({**params, "integrations": items})
     assert not validated.error_messages, validated.error_messages
     return converge_bulk(validated.validated_parameters, kube=kube)
@@ -238,6 +246,46 @@ def test_bulk_items_record_and_roll_back_per_item_with_constant_reads(kubeconfig
     )
     [result] = back["integrations"]
     assert result["revision"]["revision"] == 3 and result["revision"]["source"] == "rollback to revision 1"
+
+
+def rolled_out(kube: Kube, namespace: str, deployment_ids: list[str]) -> bool:
+    for deployment_id in deployment_ids:
+        status = kube.get(res.DEPLOYMENT, f"octo-dep-{deployment_id}", namespace).get("status") or {}
+        if status.get("availableReplicas") != 1 or status.get("updatedReplicas") != 1:
+            return False
+    return True
+
+
+def test_runs_without_wait_write_nothing_again_and_a_waiting_run_records_the_result(
+    kubeconfig, namespace, kube
+):
+    item = {"slug": "http-orders", "definition": sample("http-orders"), "env": {"API_KEY": "a"}}
+    items = [{**item, "deployment_id": "o-1"}, {**item, "deployment_id": "o-2"}]
+    first = bulk(kubeconfig, namespace, items, wait=False)
+    assert [r["revision"]["result"] for r in first["integrations"]] == ["pending", "pending"]
+    deadline = time.monotonic() + 120
+    while not rolled_out(kube, namespace, ["o-1", "o-2"]):
+        assert time.monotonic() < deadline, "the rollouts never completed"
+        time.sleep(0.5)
+
+    counting = Kube({"kubeconfig": kubeconfig})
+    noop = bulk(kubeconfig, namespace, items, kube=counting, wait=False)
+    assert noop["changed"] is False and set(counting.requests) == {"GET"}, counting.requests
+    assert [r.result for r in history(kube, namespace, "o-1")] == ["pending"]
+
+    waited = bulk(kubeconfig, namespace, items)
+    assert waited["changed"] is False
+    assert [r["revision"]["result"] for r in waited["integrations"]] == ["rolled-out", "rolled-out"]
+    assert [r.result for r in history(kube, namespace, "o-2")] == ["rolled-out"]
+    counting = Kube({"kubeconfig": kubeconfig})
+    assert bulk(kubeconfig, namespace, items, kube=counting)["changed"] is False
+    assert set(counting.requests) == {"GET"}, counting.requests
+
+
+def test_superseded_before_anyone_waited_is_interrupted(kubeconfig, namespace, kube):
+    converge(orders_params(kubeconfig, namespace, wait=False))
+    converge(orders_params(kubeconfig, namespace, image=IMAGE_2, wait=False))
+    assert [r.result for r in history(kube, namespace)] == ["interrupted", "pending"]
 
 
 def descendants(pid: int) -> list[int]:

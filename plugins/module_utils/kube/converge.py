@@ -82,7 +82,7 @@ def converge_set(
     apply_all(kube, items, plans, results, parallel)
     settle_rollouts(kube, items, plans, actual, results, wait, wait_timeout, wait_sleep)
     for item in items:
-        revisions.finish(kube, key_of(item), histories, results[key_of(item)])
+        revisions.finish(kube, key_of(item), histories, results[key_of(item)], wait)
     if wait:
         roll_back_failed(kube, items, histories, policies, results, (wait_timeout, wait_sleep, parallel))
     return [results[key_of(item)] for item in items]
@@ -252,12 +252,13 @@ def diff_report(the_plan: Plan) -> list[dict]:
 # --- apply -----------------------------------------------------------------------------------------------
 
 
-def apply_plan(kube: Kube, the_plan: Plan) -> list[dict]:
-    """Creates/updates in order, then deletes; a failure reports what was applied before it, and whether
-    the server answered (``failed``) or the answer was lost (``unknown``)."""
-    done = []
+def apply_plan(kube: Kube, the_plan: Plan, done: list[dict] | None = None, only=None) -> list[dict]:
+    """Creates/updates in order, then deletes (``only`` those it accepts, appended to ``done``); a failure
+    reports what was applied before it, and whether the server answered (``failed``) or the answer was lost
+    (``unknown``)."""
+    done = [] if done is None else done
     for action in the_plan.actions:
-        if action.op == "none":
+        if action.op == "none" or (only is not None and not only(action)):
             continue
         try:
             apply_action(kube, action)
@@ -270,19 +271,37 @@ def apply_plan(kube: Kube, the_plan: Plan) -> list[dict]:
     return done
 
 
+def _before_pods(action) -> bool:
+    """What pods read or are reached through: written for every item before any Deployment starts pods."""
+    return action.op != "delete" and action.kind != "Deployment"
+
+
+def _after_pods(action) -> bool:
+    return not _before_pods(action)
+
+
 def apply_all(kube: Kube, items, plans: dict[Key, Plan], results: dict[Key, dict], parallel: int) -> None:
-    def apply_one(item: RenderedIntegration) -> None:
+    """Two passes over the set: every item's ConfigMap, Services and Ingress, then its Deployment and deletes.
+    The pods' controllers start only after the first pass, so their writes do not slow it, and pods never
+    start before what they mount and are reached through exists."""
+
+    def apply_one(item: RenderedIntegration, only, last: bool) -> None:
         result = results[key_of(item)]
+        if result["failed"]:
+            return
         try:
-            result["applied"] = apply_plan(kube, plans[key_of(item)])
-            keep_shared_service(kube, item, plans[key_of(item)])
+            apply_plan(kube, plans[key_of(item)], result.setdefault("applied", []), only)
+            if last:
+                keep_shared_service(kube, item, plans[key_of(item)])
         except OctoError as err:
             applied = err.details.get("applied", [])
             outcome = err.details.get("outcome", "unknown")
             result.update(failed=True, msg=str(err), applied=applied, changed=bool(applied), outcome=outcome)
 
+    changed = [item for item in items if plans[key_of(item)].changed]
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        list(pool.map(apply_one, [item for item in items if plans[key_of(item)].changed]))
+        list(pool.map(lambda item: apply_one(item, _before_pods, last=False), changed))
+        list(pool.map(lambda item: apply_one(item, _after_pods, last=True), changed))
 
 
 def keep_shared_service(kube: Kube, item: RenderedIntegration, the_plan: Plan) -> None:

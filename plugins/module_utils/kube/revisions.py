@@ -2,13 +2,15 @@
 per namespace, written only when what runs changes.
 
 No lock is ever taken: a revision is created ``pending`` just before its objects are written and gets its
-result when the rollout settles. A run killed in between leaves a ``pending`` revision that blocks nothing:
-the next run with the same content follows the rollout and settles it; a run with other content marks it
+result when a run that waits sees the rollout settle. A run that does not wait (``wait: false``) never writes
+a result, so its re-runs write nothing; a run killed in between leaves a ``pending`` revision that blocks
+nothing: the next run with the same content that waits settles it; a run with other content marks it
 ``interrupted`` and records its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import time
 from collections import defaultdict
@@ -119,6 +121,7 @@ def _new_revision(item: RenderedIntegration, number: int, policy: Policy) -> rev
         replicas=request.replicas,
         inputs=rev.inputs_of(request),
         definition=request.definition,
+        image=request.image,
     )
 
 
@@ -141,11 +144,12 @@ def start_all(
         list(pool.map(one, [item for item in items if key_of(item) in fresh]))
 
 
-def finish(kube: Kube, key: Key, histories: dict, result: dict) -> None:
-    """Set the result of the item's newest revision from its rollout, when it was pending."""
+def finish(kube: Kube, key: Key, histories: dict, result: dict, waited: bool) -> None:
+    """Set the result of the item's newest revision from its rollout, when it was pending and this run waited
+    (a run that does not wait writes no result: its re-runs stay free of writes)."""
     history = histories.get(key) or []
     outcome = outcome_of(result)
-    if not history or history[-1].result != rev.PENDING or outcome is None:
+    if not waited or not history or history[-1].result != rev.PENDING or outcome is None:
         return
     try:
         set_result(kube, key[0], history[-1], outcome)
@@ -179,7 +183,7 @@ def settle_reported(kube: Kube, result: dict) -> None:
 
 
 def _with_result(revision: rev.Revision, result: str) -> rev.Revision:
-    return rev.Revision(**{**revision.__dict__, "result": result})
+    return dataclasses.replace(revision, result=result)
 
 
 def histories_by_key(kube: Kube, by_namespace: dict) -> dict[Key, list[rev.Revision]]:

@@ -33,18 +33,18 @@ OPS = ("create", "update", "delete", "none")
 
 
 def stamp(obj: dict) -> dict:
-    """A copy of ``obj`` with metadata.annotations[APPLIED_HASH] = sha256 of its canonical JSON without it."""
-    stamped = copy.deepcopy(obj)
-    metadata = stamped.setdefault("metadata", {})
-    annotations = metadata.get("annotations") or {}
-    annotations.pop(APPLIED_HASH, None)
-    metadata["annotations"] = annotations
-    hashed = stamped  # what the hash covers: no hash, no empty annotations (a view, not another copy)
-    if not annotations:
-        hashed = {**stamped, "metadata": {k: v for k, v in metadata.items() if k != "annotations"}}
-    canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """``obj`` with metadata.annotations[APPLIED_HASH] = sha256 of its canonical JSON without it; a new object
+    down to the annotations (the rest is shared with ``obj``, which nothing writes to)."""
+    metadata = obj.get("metadata") or {}
+    annotations = {k: v for k, v in (metadata.get("annotations") or {}).items() if k != APPLIED_HASH}
+    hashed_metadata = {k: v for k, v in metadata.items() if k != "annotations"}
+    if annotations:
+        hashed_metadata["annotations"] = annotations
+    canonical = json.dumps(
+        {**obj, "metadata": hashed_metadata}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     annotations[APPLIED_HASH] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    return stamped
+    return {**obj, "metadata": {**metadata, "annotations": annotations}}
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,11 @@ def _compare(wanted: dict, actual: dict | None) -> Action:
     if actual is None:
         return _action("create", wanted, wanted, None)
     found = differences(wanted, actual)
+    same_hash = _annotations(actual).get(APPLIED_HASH) == _annotations(wanted)[APPLIED_HASH]
+    if not found:  # nothing to compare with its owners
+        return _action("none" if same_hash else "update", wanted, wanted, actual)
     owned = fields.ownership(actual)
     drift = any(d.kind != "extra" or _is_ours(owned, d) for d in found)
-    same_hash = _annotations(actual).get(APPLIED_HASH) == _annotations(wanted)[APPLIED_HASH]
     ref = f"{wanted.get('kind')} {wanted['metadata'].get('name')}"
     staying = _staying(found, owned)
     warnings = (

@@ -75,8 +75,9 @@ class Revision:
     result: str
     source: str  # "apply", "rollback of 2", "promote of orders-staging revision 3"
     replicas: int
-    inputs: dict  # INPUT_FIELDS plus tls, without the definition
+    inputs: Mapping  # INPUT_FIELDS plus tls, without the definition (StoredInputs when read back)
     definition: str
+    image: str | None = None  # stored apart from the inputs, so a summary needs no parse; None in old ones
 
     @property
     def name(self) -> str:
@@ -92,7 +93,7 @@ class Revision:
             "result": self.result,
             "source": self.source,
             "replicas": self.replicas,
-            "image": self.inputs.get("image"),
+            "image": self.inputs.get("image") if self.image is None else self.image,
             "config_map": self.name,
         }
 
@@ -182,7 +183,8 @@ def config_map(revision: Revision, namespace: str, slug: str) -> dict:
             "result": revision.result,
             "source": revision.source,
             "replicas": str(revision.replicas),
-            "inputs.yaml": yaml.safe_dump(revision.inputs, sort_keys=True, default_flow_style=False),
+            **({"image": revision.image} if revision.image is not None else {}),
+            "inputs.yaml": yaml.safe_dump(dict(revision.inputs), sort_keys=True, default_flow_style=False),
             "definition.yaml": revision.definition,
         },
     }
@@ -198,13 +200,39 @@ def result_patch(result: str) -> dict:
     return {"metadata": {"labels": {LABEL_RESULT: result}}, "data": {"result": result}}
 
 
+class StoredInputs(Mapping):
+    """A stored revision's ``inputs.yaml``, parsed on first read: a run that changes nothing reads only the
+    revisions' hashes and results (malformed YAML reads as no inputs)."""
+
+    def __init__(self, text: str):
+        self._text = text
+        self._parsed: dict | None = None
+
+    def _data(self) -> dict:
+        if self._parsed is None:
+            try:
+                loaded = load_yaml(self._text) or {}
+            except yaml.YAMLError:
+                loaded = {}
+            self._parsed = loaded if isinstance(loaded, dict) else {}
+        return self._parsed
+
+    def __getitem__(self, key):
+        return self._data()[key]
+
+    def __iter__(self):
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
 def parse(obj: dict) -> Revision | None:
     """The Revision a ConfigMap stores; None when it is not a well-formed revision."""
     _require_yaml()
     labels = (obj.get("metadata") or {}).get("labels") or {}
     data = obj.get("data") or {}
     try:
-        inputs = load_yaml(data.get("inputs.yaml", "")) or {}
         return Revision(
             deployment_id=labels[LABEL_REVISION_OF],
             number=int(data["revision"]),
@@ -214,10 +242,11 @@ def parse(obj: dict) -> Revision | None:
             result=data.get("result", PENDING),
             source=data.get("source", ""),
             replicas=int(data.get("replicas", "1")),
-            inputs=inputs if isinstance(inputs, dict) else {},
+            inputs=StoredInputs(data.get("inputs.yaml", "")),
             definition=data.get("definition.yaml", ""),
+            image=data.get("image"),
         )
-    except (KeyError, ValueError, TypeError, yaml.YAMLError):
+    except (KeyError, ValueError, TypeError):
         return None
 
 
