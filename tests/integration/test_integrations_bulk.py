@@ -74,6 +74,29 @@ def test_four_runs_and_constant_reads(kubeconfig, namespace):
     assert counts[4] == counts[12], counts
 
 
+class RecordingKube(Kube):
+    """The real client, noting the method and path of every request it sends."""
+
+    def __init__(self, auth: dict):
+        super().__init__(auth)
+        self.sent: list[tuple[str, str]] = []
+
+    def request(self, method: str, path: str, *args, **kwargs):
+        self.sent.append((method, path))
+        return super().request(method, path, *args, **kwargs)
+
+
+def test_deployments_are_written_after_every_object_their_pods_need(kubeconfig, namespace):
+    kube = RecordingKube({"kubeconfig": kubeconfig})
+    converge(bulk(kubeconfig, namespace, items(6), wait=False), kube=kube)
+
+    writes = [path for method, path in kube.sent if method != "GET"]
+    first = next(i for i, path in enumerate(writes) if "/deployments/" in path)
+    assert first > 0 and all("/deployments/" in path for path in writes[first:]), writes
+    assert len(writes[first:]) == 6
+    assert {path.split("/")[-2] for path in writes[:first]} >= {"configmaps", "services", "ingresses"}
+
+
 def comparable(obj: dict) -> dict:
     """What the form decides about an object: labels, annotations, spec and data; not server allocations."""
     annotations = dict(obj["metadata"].get("annotations") or {})
