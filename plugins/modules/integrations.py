@@ -16,6 +16,8 @@ description:
   - It reads with one LIST per kind and namespace for the whole set, writes only the objects that differ (with
     bounded parallelism across integrations), and waits for all rollouts together, so a run that changes nothing
     makes no write and a number of reads that does not grow with the number of integrations.
+  - Writes go in two passes over the set - every item's ConfigMap, Services and Ingress, then the Deployments and
+    deletes - so no pod starts before what it mounts and is reached through exists.
   - One item failing to apply or to roll out does not stop the others; the call then fails naming each failed item,
     with every item's result.
   - Each item records revisions, rolls back (O(integrations[].rollback_to)), promotes
