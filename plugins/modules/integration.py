@@ -164,7 +164,7 @@ notes:
     time, actor, content hash, the inputs that reproduce it (env secret bindings as references, never values)
     and its result (C(pending), C(rolled-out), C(failed), C(rolled-back), C(interrupted)) - as a ConfigMap
     C(octo-rev-<id>-<n>) in the namespace. Undeploy keeps the history. A result is written only by a run that
-    waits (O(wait=true)), so re-runs with O(wait=false) write nothing: their revisions stay C(pending) until a
+    waits (O(wait=true)), so re-runs with O(wait=false) write nothing; their revisions stay C(pending) until a
     run that waits sees the rollout, or become C(interrupted) when other content supersedes them first. No lock
     is taken; a run killed at any point leaves a C(pending) revision that the next run settles the same way.
   - In check mode, C(drift) names each object whose live fields differ from what the last revision renders,
