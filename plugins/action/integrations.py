@@ -16,7 +16,7 @@ from ansible_collections.octo.platform.plugins.action.integration import ActionM
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
-from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_reported
+from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_all_reported
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
 from ansible_collections.octo.platform.plugins.module_utils.render import names
 from ansible_collections.octo.platform.plugins.module_utils.render.revisions import PENDING
@@ -102,28 +102,28 @@ class ActionModule(SingleAction):
         ]
         if not live:
             return result
-        known = [  # rolled out before this run, their revisions still pending: the outcome is known
-            r for r in items if "rollout" in r and (r.get("revision") or {}).get("result") == PENDING
-        ]
-        if known:
-            self._settle_all(result, known, args)
-        if not pending:
-            return result
-        return self._follow_all(result, pending, args, task_vars)
+        if pending:
+            self._follow_all(result, pending, args, task_vars)
+        self._settle_all(result, args)
+        return summarize(result) if pending else result
 
-    def _settle_all(self, result: dict, settled: list[dict], args: dict) -> None:
+    def _settle_all(self, result: dict, args: dict) -> None:
+        """Revisions still pending whose rollout this run saw (followed, or complete before it) get their result."""
+        settled = [
+            r
+            for r in result["integrations"]
+            if "rollout" in r and (r.get("revision") or {}).get("result") == PENDING
+        ]
+        if not settled:
+            return
         try:
             kube = Kube(self._auth(args))
         except OctoError as err:
             result.setdefault("warnings", []).append(f"revision results not recorded: {err}")
             return
-        for item in settled:
-            try:
-                settle_reported(kube, item)
-            except OctoError as err:
-                item.setdefault("warnings", []).append(f"revision result not recorded: {err}")
+        settle_all_reported(kube, settled, int(args.get("parallel", 4)))
 
-    def _follow_all(self, result: dict, pending: list, args: dict, task_vars: dict) -> dict:
+    def _follow_all(self, result: dict, pending: list, args: dict, task_vars: dict) -> None:
         host = task_vars.get("inventory_hostname", "")
         items = result["integrations"]
         progress = Progress(items, lambda line: display.display(f"[{host}] {line}"))
@@ -145,15 +145,10 @@ class ActionModule(SingleAction):
                     msg=f"Failed to follow the rollout of Deployment {ref}: {err.reason}",
                     rollout={"state": "unknown", "message": err.reason},
                 )
-            return summarize(result)
+            return
         by_key = {(r["namespace"], r["deployment_id"]): r for r in items}
         for key, (status, watch) in finished.items():
             record_rollout(by_key[key], key, status, watch)
-            try:
-                settle_reported(kube, by_key[key])
-            except OctoError as err:
-                by_key[key].setdefault("warnings", []).append(f"revision result not recorded: {err}")
-        return summarize(result)
 
 
 def summarize(result: dict) -> dict:

@@ -21,6 +21,7 @@ from support.playbook import REPO_ROOT, ansible_bin, run_tasks
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
+from ansible_collections.octo.platform.plugins.module_utils.kube import revisions
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.integration import converge
 from ansible_collections.octo.platform.plugins.module_utils.kube.integration_info import info
@@ -280,6 +281,27 @@ def test_runs_without_wait_write_nothing_again_and_a_waiting_run_records_the_res
     counting = Kube({"kubeconfig": kubeconfig})
     assert bulk(kubeconfig, namespace, items, kube=counting)["changed"] is False
     assert set(counting.requests) == {"GET"}, counting.requests
+
+
+def test_a_result_recorded_meanwhile_is_never_overwritten(kubeconfig, namespace, kube):
+    first = converge(orders_params(kubeconfig, namespace, wait=False))
+    assert first["revision"]["result"] == "pending"
+    [stored] = history(kube, namespace)
+    revisions.set_result(kube, namespace, stored, rev.INTERRUPTED)  # another run superseded it meanwhile
+
+    late = {**first, "revision": dict(first["revision"]), "rollout": {"state": "complete"}}
+    revisions.settle_reported(kube, late)
+
+    assert late["revision"]["result"] == "interrupted"
+    assert [r.result for r in history(kube, namespace)] == ["interrupted"]
+    fresh = {**first, "revision": dict(first["revision"]), "rollout": {"state": "failed"}}
+    revisions.set_result(kube, namespace, stored, rev.PENDING)
+    revisions.settle_reported(kube, fresh)
+    assert fresh["revision"]["result"] == "failed"
+    [settled] = history(kube, namespace)
+    assert settled.result == "failed"
+    labels = kube.get(res.CONFIG_MAP, settled.name, namespace)["metadata"]["labels"]
+    assert labels[rev.LABEL_RESULT] == "failed"
 
 
 def test_superseded_before_anyone_waited_is_interrupted(kubeconfig, namespace, kube):

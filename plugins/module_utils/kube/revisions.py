@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
-from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import FIELD_MANAGER, ApiError, Kube
 from ansible_collections.octo.platform.plugins.module_utils.render import revisions as rev
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import RenderedIntegration
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import plan
 from ansible_collections.octo.platform.plugins.module_utils.render.set_plan import Key, ObjectIndex, key_of
 
 CREATE_ATTEMPTS = 3  # a concurrent run may take the next number first
+INVALID = 422  # how the API server refuses a JSON patch whose test fails
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,36 @@ def settle_reported(kube: Kube, result: dict) -> None:
     outcome = outcome_of(result)
     if reported.get("result") != rev.PENDING or outcome is None or "config_map" not in reported:
         return
-    stored = kube.get(res.CONFIG_MAP, reported["config_map"], result["namespace"])
-    if ((stored or {}).get("data") or {}).get("result") != rev.PENDING:  # a later run settled it meanwhile
+    name, namespace = reported["config_map"], result["namespace"]
+    try:
+        kube.request(
+            "PATCH",
+            res.CONFIG_MAP.path(namespace, name),
+            query={"fieldManager": FIELD_MANAGER},
+            body=rev.settle_patch(rev.PENDING, outcome),
+            content_type="application/json-patch+json",
+            what=f"ConfigMap {name}",
+        )
+    except ApiError as err:
+        if err.status != INVALID:
+            raise
+        stored = kube.get(res.CONFIG_MAP, name, namespace)  # a later run settled it meanwhile
         reported["result"] = ((stored or {}).get("data") or {}).get("result")
         return
-    kube.merge_patch(res.CONFIG_MAP, reported["config_map"], result["namespace"], rev.result_patch(outcome))
     reported["result"] = outcome
+
+
+def settle_all_reported(kube: Kube, results: list[dict], parallel: int) -> None:
+    """settle_reported for each result (bounded parallelism); a failure is that item's warning."""
+
+    def one(result: dict) -> None:
+        try:
+            settle_reported(kube, result)
+        except OctoError as err:
+            result.setdefault("warnings", []).append(f"revision result not recorded: {err}")
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        list(pool.map(one, results))
 
 
 def _with_result(revision: rev.Revision, result: str) -> rev.Revision:

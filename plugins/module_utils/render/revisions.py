@@ -200,6 +200,17 @@ def result_patch(result: str) -> dict:
     return {"metadata": {"labels": {LABEL_RESULT: result}}, "data": {"result": result}}
 
 
+def settle_patch(expected: str, result: str) -> list[dict]:
+    """A JSON patch that sets a revision's result only if it is still ``expected`` (the server refuses it
+    otherwise): one request, and a later run's result is never overwritten."""
+    label = "/metadata/labels/" + LABEL_RESULT.replace("~", "~0").replace("/", "~1")
+    return [
+        {"op": "test", "path": "/data/result", "value": expected},
+        {"op": "replace", "path": "/data/result", "value": result},
+        {"op": "add", "path": label, "value": result},
+    ]
+
+
 class StoredInputs(Mapping):
     """A stored revision's ``inputs.yaml``, parsed on first read: a run that changes nothing reads only the
     revisions' hashes and results (malformed YAML reads as no inputs)."""
