@@ -23,9 +23,11 @@ from ansible_collections.octo.platform.plugins.module_utils.common.args import K
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
-from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_reported
+from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import (
+    awaits_result,
+    settle_reported,
+)
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
-from ansible_collections.octo.platform.plugins.module_utils.render.revisions import PENDING
 from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
 
 display = Display()
@@ -54,7 +56,7 @@ class ActionModule(ActionBase):
 
     def _settle(self, result: dict, args: dict) -> dict:
         """The rollout was complete when the module read it: a revision still pending gets its result."""
-        if (result.get("revision") or {}).get("result") != PENDING:
+        if not awaits_result(result):
             return result
         try:
             settle_reported(Kube(self._auth(args)), result)

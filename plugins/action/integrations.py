@@ -16,10 +16,12 @@ from ansible_collections.octo.platform.plugins.action.integration import ActionM
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube.client import Kube
 from ansible_collections.octo.platform.plugins.module_utils.kube.converge import record_rollout
-from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import settle_all_reported
+from ansible_collections.octo.platform.plugins.module_utils.kube.revisions import (
+    awaits_result,
+    settle_all_reported,
+)
 from ansible_collections.octo.platform.plugins.module_utils.kube.waiter import follow
 from ansible_collections.octo.platform.plugins.module_utils.render import names
-from ansible_collections.octo.platform.plugins.module_utils.render.revisions import PENDING
 from ansible_collections.octo.platform.plugins.plugin_utils.k8s_defaults import with_kubernetes_core_defaults
 
 display = Display()
@@ -109,11 +111,7 @@ class ActionModule(SingleAction):
 
     def _settle_all(self, result: dict, args: dict) -> None:
         """Revisions still pending whose rollout this run saw (followed, or complete before it) get their result."""
-        settled = [
-            r
-            for r in result["integrations"]
-            if "rollout" in r and (r.get("revision") or {}).get("result") == PENDING
-        ]
+        settled = [r for r in result["integrations"] if awaits_result(r)]
         if not settled:
             return
         try:

@@ -285,11 +285,12 @@ def apply_all(kube: Kube, items, plans: dict[Key, Plan], results: dict[Key, dict
     The pods' controllers start only after the first pass, so their writes do not slow it, and pods never
     start before what they mount and are reached through exists."""
 
-    def apply_one(item: RenderedIntegration, only, last: bool) -> None:
+    def apply_one(item: RenderedIntegration, last: bool) -> None:
         result = results[key_of(item)]
         if result["failed"]:
             return
         try:
+            only = _after_pods if last else _before_pods
             apply_plan(kube, plans[key_of(item)], result.setdefault("applied", []), only)
             if last:
                 keep_shared_service(kube, item, plans[key_of(item)])
@@ -300,8 +301,8 @@ def apply_all(kube: Kube, items, plans: dict[Key, Plan], results: dict[Key, dict
 
     changed = [item for item in items if plans[key_of(item)].changed]
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        list(pool.map(lambda item: apply_one(item, _before_pods, last=False), changed))
-        list(pool.map(lambda item: apply_one(item, _after_pods, last=True), changed))
+        list(pool.map(lambda item: apply_one(item, last=False), changed))
+        list(pool.map(lambda item: apply_one(item, last=True), changed))
 
 
 def keep_shared_service(kube: Kube, item: RenderedIntegration, the_plan: Plan) -> None:

@@ -169,12 +169,19 @@ def outcome_of(result: dict) -> str | None:
     return rev.ROLLED_OUT if state == "complete" and not result.get("failed") else None
 
 
+def awaits_result(result: dict) -> bool:
+    """The module reported a pending revision whose rollout outcome is now known."""
+    reported = result.get("revision") or {}
+    return (
+        reported.get("result") == rev.PENDING and "config_map" in reported and outcome_of(result) is not None
+    )
+
+
 def settle_reported(kube: Kube, result: dict) -> None:
     """After the controller followed a rollout: the result of the pending revision the module reported."""
-    reported = result.get("revision") or {}
-    outcome = outcome_of(result)
-    if reported.get("result") != rev.PENDING or outcome is None or "config_map" not in reported:
+    if not awaits_result(result):
         return
+    reported, outcome = result["revision"], outcome_of(result)
     name, namespace = reported["config_map"], result["namespace"]
     try:
         kube.request(
