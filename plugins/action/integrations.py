@@ -106,12 +106,12 @@ class ActionModule(SingleAction):
             return result
         if pending:
             self._follow_all(result, pending, args, task_vars)
-        self._settle_all(result, args)
+        self._settle_all(result, items, args)
         return summarize(result) if pending else result
 
-    def _settle_all(self, result: dict, args: dict) -> None:
+    def _settle_all(self, result: dict, items: list, args: dict) -> None:
         """Revisions still pending whose rollout this run saw (followed, or complete before it) get their result."""
-        settled = [r for r in result["integrations"] if awaits_result(r)]
+        settled = [r for r in items if awaits_result(r)]
         if not settled:
             return
         try:

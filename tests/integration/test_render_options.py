@@ -251,17 +251,26 @@ def test_quota_requiring_limits_admits_pods_with_resources(kubeconfig, namespace
 
 
 def _create_when_quota_is_known(core, namespace: str, pod: dict) -> None:
-    """Create ``pod``, retrying while the quota controller has not computed the quota's usage yet."""
-    for _ in range(100):
+    """Create ``pod`` once the API server's quota admission knows the new quota.
+
+    Until the quota controller computed its usage, admission refuses with "status unknown": retry. Admission may
+    also still hold the namespace's cached "no quota here" (the live lookup made for the namespace's first writes,
+    kept up to 30 s): a pod admitted then is deleted and the create retried under another name.
+    """
+    deadline = time.monotonic() + 90
+    attempt = 0
+    while time.monotonic() < deadline:
+        attempt += 1
+        named = {**pod, "metadata": {"name": f"{pod['metadata']['name']}-{attempt}"}}
         try:
-            core.create_namespaced_pod(namespace, pod)
+            core.create_namespaced_pod(namespace, named)
         except ApiException as error:
             if "status unknown for quota" not in (error.body or ""):
                 raise
-            time.sleep(0.2)
-            continue
-        return
-    pytest.fail("the quota never got a status", pytrace=False)
+        else:
+            core.delete_namespaced_pod(named["metadata"]["name"], namespace, grace_period_seconds=0)
+        time.sleep(0.5)
+    pytest.fail("the quota was never enforced", pytrace=False)
 
 
 # --- probes and scheduling ------------------------------------------------------------------------------------
