@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
-from ansible_collections.octo.platform.plugins.module_utils.kube.client import FIELD_MANAGER, ApiError, Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
 from ansible_collections.octo.platform.plugins.module_utils.render.normalize import repair_patch
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import Action
 
@@ -42,14 +42,7 @@ def _repaired(kube: Kube, resource, action: Action) -> bool:
     if not patch:
         return False
     try:
-        kube.request(
-            "PATCH",
-            resource.path(action.namespace, action.name),
-            query={"fieldManager": FIELD_MANAGER},
-            body=patch,
-            content_type="application/json-patch+json",
-            what=f"{resource.kind} {action.name}",
-        )
+        kube.json_patch(resource, action.name, action.namespace, patch)
     except OctoError:
         return False
     return True

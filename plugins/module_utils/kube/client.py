@@ -321,12 +321,19 @@ class Kube:
         self, res: Resource, name: str, namespace: str | None, patch: dict, manager=FIELD_MANAGER
     ):
         """A JSON merge patch; ``manager`` keeps its fields apart from what server-side apply owns."""
+        return self._patch(res, name, namespace, patch, "application/merge-patch+json", manager)
+
+    def json_patch(self, res: Resource, name: str, namespace: str | None, operations: list[dict]):
+        """A JSON patch (RFC 6902): a failing ``test`` operation makes the server refuse it whole (422)."""
+        return self._patch(res, name, namespace, operations, "application/json-patch+json", FIELD_MANAGER)
+
+    def _patch(self, res: Resource, name: str, namespace: str | None, body, content_type: str, manager: str):
         return self.request(
             "PATCH",
             res.path(namespace, name),
             query={"fieldManager": manager},
-            body=patch,
-            content_type="application/merge-patch+json",
+            body=body,
+            content_type=content_type,
             what=f"{res.kind} {name}",
         )
 

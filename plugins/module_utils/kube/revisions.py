@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ansible_collections.octo.platform.plugins.module_utils.common.errors import OctoError
 from ansible_collections.octo.platform.plugins.module_utils.kube import resources as res
-from ansible_collections.octo.platform.plugins.module_utils.kube.client import FIELD_MANAGER, ApiError, Kube
+from ansible_collections.octo.platform.plugins.module_utils.kube.client import ApiError, Kube
 from ansible_collections.octo.platform.plugins.module_utils.render import revisions as rev
 from ansible_collections.octo.platform.plugins.module_utils.render.integration import RenderedIntegration
 from ansible_collections.octo.platform.plugins.module_utils.render.plan import plan
@@ -184,14 +184,7 @@ def settle_reported(kube: Kube, result: dict) -> None:
     reported, outcome = result["revision"], outcome_of(result)
     name, namespace = reported["config_map"], result["namespace"]
     try:
-        kube.request(
-            "PATCH",
-            res.CONFIG_MAP.path(namespace, name),
-            query={"fieldManager": FIELD_MANAGER},
-            body=rev.settle_patch(rev.PENDING, outcome),
-            content_type="application/json-patch+json",
-            what=f"ConfigMap {name}",
-        )
+        kube.json_patch(res.CONFIG_MAP, name, namespace, rev.settle_patch(rev.PENDING, outcome))
     except ApiError as err:
         if err.status != INVALID:
             raise
