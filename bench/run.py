@@ -171,31 +171,49 @@ def kubectl() -> str:
     return found
 
 
-def audit_size() -> int:
-    return AUDIT_LOG.stat().st_size if AUDIT_LOG.exists() else 0
+def audit_position() -> tuple[int, int]:
+    """Where the audit log ends now: its inode (kept by the rotated file, which the API server renames) and size."""
+    stat = AUDIT_LOG.stat()
+    return stat.st_ino, stat.st_size
 
 
-def requests_since(offset: int, began: str) -> tuple[int, int]:
-    """Reads and writes of the admin user received since ``began`` (UTC, RFC 3339), read from offset on (from
-    the start if the log was rotated meanwhile); the timestamp keeps out the settle loop's late-written reads."""
+def audit_files_since(position: tuple[int, int]) -> list[tuple[Path, int]]:
+    """The audit files holding the requests written after ``position``, oldest first, each with the offset to
+    read from: the file that was current then (renamed if the log rotated meanwhile), and every newer one."""
+    inode, offset = position
+    files = sorted(AUDIT_LOG.parent.glob("audit*.log"), key=lambda path: path.stat().st_mtime)
+    inodes = [path.stat().st_ino for path in files]
+    if inode not in inodes:
+        raise SystemExit(
+            "bench: the audit log rotated more than once during one run, so its request counts are lost; "
+            "raise --audit-log-maxsize in tests/cluster/cluster.py"
+        )
+    first = inodes.index(inode)
+    return [(path, offset if index == first else 0) for index, path in enumerate(files) if index >= first]
+
+
+def requests_since(position: tuple[int, int], began: str) -> tuple[int, int]:
+    """Reads and writes of the admin user received since ``began`` (UTC, RFC 3339), read from ``position`` on
+    across a rotation; the timestamp keeps out the settle loop's late-written reads."""
     reads = writes = 0
-    with AUDIT_LOG.open() as log:
-        log.seek(offset if audit_size() >= offset else 0)
-        for line in log:
-            event = json.loads(line)
-            if event["user"]["username"] != "octo-admin" or event.get("userAgent") == "octo-node-standin":
-                continue
-            if event["requestReceivedTimestamp"] < began:
-                continue
-            if event["verb"] in READ_VERBS:
-                reads += 1
-            else:
-                writes += 1
+    for path, offset in audit_files_since(position):
+        with path.open() as log:
+            log.seek(offset)
+            for line in log:
+                event = json.loads(line)
+                if event["user"]["username"] != "octo-admin" or event.get("userAgent") == "octo-node-standin":
+                    continue
+                if event["requestReceivedTimestamp"] < began:
+                    continue
+                if event["verb"] in READ_VERBS:
+                    reads += 1
+                else:
+                    writes += 1
     return reads, writes
 
 
 def measure(argv: list[str]) -> dict:
-    offset = audit_size()
+    position = audit_position()
     began = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "measure.py"), *argv],
@@ -207,7 +225,7 @@ def measure(argv: list[str]) -> dict:
     if result["rc"] != 0:
         raise SystemExit(f"bench: {' '.join(argv[:4])} failed:\n{result.pop('tail')}")
     result.pop("tail")
-    result["reads"], result["writes"] = requests_since(offset, began)
+    result["reads"], result["writes"] = requests_since(position, began)
     return result
 
 
