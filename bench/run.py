@@ -339,14 +339,19 @@ def main() -> int:
         default=200,
         help="largest N for kubernetes.core with wait (it waits for each object in turn)",
     )
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--seed", type=int, default=None, help="order of the approaches (default: a random one)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
     args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # before the run, not after an hour of it
     os.environ.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), K8S_AUTH_KUBECONFIG=KUBECONFIG)
     kube = Kube({"kubeconfig": KUBECONFIG})
-    shuffle = random.Random(args.seed)
+    seed = random.SystemRandom().randrange(10_000) if args.seed is None else args.seed
+    shuffle = random.Random(seed)
+    rerun = [] if args.seed is not None else ["--seed", str(seed)]
     context = {
-        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "command": "python bench/run.py " + " ".join([*sys.argv[1:], *rerun]),
         "commit": git_commit(),
         "load": os.getloadavg(),
         "cpus": os.cpu_count(),
