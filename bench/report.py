@@ -22,7 +22,7 @@ def markdown(rows: list[dict], context: dict, labels: dict, baseline: dict, pict
     lines = [
         "# Benchmark: converging N integrations",
         "",
-        f"Made by `{context['command']}` (`make bench` runs it without options; the seed replays the order) on {context['date']}, commit {context['commit']},",
+        f"Made by `{context['command']}` (`make bench` runs it without options; a drawn seed is added so the order can be replayed) on {context['date']}, commit {context['commit']},",
         f"on the local 1.20 control plane and node stand-in, {context['cpus']} cores shared with other work; load",
         f"average at the start {load}. Ansible's floor, a one-task playbook: {context['floor']['wall']:.2f} s wall,",
         f"{context['floor']['cpu']:.2f} s CPU. Each integration has 2 replicas (N=1000 is 2,000 pods).",
